@@ -1,0 +1,26 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers (DESIGN.md): dependencies point downwards only.
+//   losscape (CLI) → Lang → Plot, Sharpness → Train → NN → Data → Tensor → CBLAS, CSupport
+let package = Package(
+    name: "Losscape",
+    products: [
+        .library(name: "Tensor", targets: ["Tensor"]),
+    ],
+    targets: [
+        // System libraries and our own small C target (signal flag: Swift 6 cannot touch C globals).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CEditLine", path: "Sources/CEditLine", pkgConfig: "libedit",
+                       providers: [.apt(["libedit-dev"])]),
+        .target(name: "CSupport", path: "Sources/CSupport"),
+
+        .target(name: "Tensor", dependencies: ["CBLAS", "CSupport"], path: "Sources/Tensor"),
+
+        .executableTarget(name: "losscape-bench", dependencies: ["Tensor"],
+                          path: "Benchmarks/LosscapeBench"),
+
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),
+    ]
+)

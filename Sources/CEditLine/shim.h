@@ -1,0 +1,2 @@
+#include <histedit.h>
+#include <editline/readline.h>

@@ -1,0 +1,28 @@
+import Dispatch
+import Foundation
+
+/// Splits `0..<n` into contiguous chunks run on all cores when the work is large enough to pay for
+/// the hand-off; small work runs inline. Never call BLAS from inside (OpenBLAS has its own threads).
+@inline(__always)
+func parallelFor(_ n: Int, grain: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+    let workers = Parallelism.workers
+    if n < 2 * grain || workers == 1 {
+        body(0..<n)
+        return
+    }
+    let chunks = min(workers, (n + grain - 1) / grain)
+    let per = (n + chunks - 1) / chunks
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let work = body
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let lo = c * per
+            let hi = min(n, lo + per)
+            if lo < hi { work(lo..<hi) }
+        }
+    }
+}
+
+/// How many threads elementwise loops use (the cores, unless set lower, e.g. by `--threads`).
+public enum Parallelism {
+    nonisolated(unsafe) public static var workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+}

@@ -1,0 +1,212 @@
+// conv2d as im2col + one sgemm per group of images, for the forward pass and both backward
+// passes. The three ops (conv2d, its input gradient, its weight gradient) are each differentiable
+// and their backward rules use only each other, so the second derivatives of a CNN are exact.
+
+/// Shapes of one convolution.
+struct ConvGeometry {
+    let n, c, h, w: Int          // input
+    let o, kh, kw: Int           // weight [o, c, kh, kw]
+    let stride, padding: Int
+    let ho, wo: Int              // output
+    var k: Int { c * kh * kw }   // rows of the im2col matrix
+    var p: Int { ho * wo }       // output pixels per image
+
+    init(input: [Int], weight: [Int], stride: Int, padding: Int) throws {
+        guard input.count == 4, weight.count == 4 else {
+            throw TensorError("conv2d", "input must be [N, C, H, W] and weight [O, C, kH, kW], got \(shapeString(input)) and \(shapeString(weight))")
+        }
+        guard input[1] == weight[1] else {
+            throw TensorError("conv2d", "input \(shapeString(input)) has \(input[1]) channels but weight \(shapeString(weight)) expects \(weight[1])")
+        }
+        guard stride >= 1, padding >= 0 else { throw TensorError("conv2d", "stride \(stride) and padding \(padding) must be ≥ 1 and ≥ 0") }
+        (n, c, h, w) = (input[0], input[1], input[2], input[3])
+        (o, kh, kw) = (weight[0], weight[2], weight[3])
+        self.stride = stride
+        self.padding = padding
+        let hp = h + 2 * padding - kh, wp = w + 2 * padding - kw
+        guard hp >= 0, wp >= 0 else {
+            throw TensorError("conv2d", "kernel \(kh)×\(kw) is larger than the padded input \(shapeString(input)) (padding \(padding))")
+        }
+        ho = hp / stride + 1
+        wo = wp / stride + 1
+    }
+
+    var outputShape: [Int] { [n, o, ho, wo] }
+    var inputShape: [Int] { [n, c, h, w] }
+    var weightShape: [Int] { [o, c, kh, kw] }
+
+    /// Images per group, so that the im2col buffer stays near 16 MB.
+    var group: Int { Swift.max(1, Swift.min(n, (1 << 22) / Swift.max(k * p, 1))) }
+
+    /// A 1×1, stride-1, unpadded convolution needs no im2col: each image already is [C, P].
+    var isPointwise: Bool { kh == 1 && kw == 1 && stride == 1 && padding == 0 }
+}
+
+/// col[K, g·P] for images first ..< first + g.
+func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ gm: ConvGeometry, first: Int, g: Int) {
+    let ld = g * gm.p
+    parallelFor(gm.k, grain: 8) { rows in
+        for r in rows {
+            let c = r / (gm.kh * gm.kw), ki = (r / gm.kw) % gm.kh, kj = r % gm.kw
+            for img in 0..<g {
+                let src = x + ((first + img) * gm.c + c) * gm.h * gm.w
+                let dst = col + r * ld + img * gm.p
+                for oy in 0..<gm.ho {
+                    let iy = oy * gm.stride - gm.padding + ki
+                    let row = dst + oy * gm.wo
+                    if iy < 0 || iy >= gm.h { row.update(repeating: 0, count: gm.wo); continue }
+                    let line = src + iy * gm.w
+                    if gm.stride == 1 {
+                        // Contiguous run with zeros at the padded ends.
+                        let lo = Swift.max(0, gm.padding - kj), hi = Swift.min(gm.wo, gm.w + gm.padding - kj)
+                        if lo > 0 { row.update(repeating: 0, count: lo) }
+                        if hi > lo { (row + lo).update(from: line + lo - gm.padding + kj, count: hi - lo) }
+                        let tail = Swift.max(hi, lo)
+                        if tail < gm.wo { (row + tail).update(repeating: 0, count: gm.wo - tail) }
+                    } else {
+                        for ox in 0..<gm.wo {
+                            let ix = ox * gm.stride - gm.padding + kj
+                            row[ox] = ix >= 0 && ix < gm.w ? line[ix] : 0
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds col[K, g·P] back into images first ..< first + g of dx (the transpose of im2col).
+func col2im(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ gm: ConvGeometry, first: Int, g: Int) {
+    let ld = g * gm.p
+    // Partition by channel: rows of one channel write the same planes.
+    parallelFor(gm.c, grain: 1) { channels in
+        for c in channels {
+            for ki in 0..<gm.kh {
+                for kj in 0..<gm.kw {
+                    let r = (c * gm.kh + ki) * gm.kw + kj
+                    for img in 0..<g {
+                        let plane = dx + ((first + img) * gm.c + c) * gm.h * gm.w
+                        let src = col + r * ld + img * gm.p
+                        for oy in 0..<gm.ho {
+                            let iy = oy * gm.stride - gm.padding + ki
+                            if iy < 0 || iy >= gm.h { continue }
+                            let line = plane + iy * gm.w, row = src + oy * gm.wo
+                            for ox in 0..<gm.wo {
+                                let ix = ox * gm.stride - gm.padding + kj
+                                if ix >= 0 && ix < gm.w { line[ix] += row[ox] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Copies images' [O, P] planes into/out of a grouped [O, g·P] matrix.
+func groupPlanes(_ planes: UnsafeMutablePointer<Float>, _ grouped: UnsafeMutablePointer<Float>, rows: Int, p: Int, first: Int, g: Int, toGroup: Bool) {
+    for img in 0..<g {
+        for r in 0..<rows {
+            let a = planes + ((first + img) * rows + r) * p, b = grouped + r * g * p + img * p
+            if toGroup { b.update(from: a, count: p) } else { a.update(from: b, count: p) }
+        }
+    }
+}
+
+enum ConvKernels {
+    static func forward(_ x: Tensor, _ w: Tensor, _ gm: ConvGeometry) -> Tensor {
+        let y = Tensor(uninitializedShape: gm.outputShape)
+        if gm.isPointwise {
+            for img in 0..<gm.n {
+                sgemm(w.ptr, x.ptr + img * gm.c * gm.p, y.ptr + img * gm.o * gm.p, m: gm.o, n: gm.p, k: gm.k, transA: false, transB: false)
+            }
+            return y
+        }
+        let g = gm.group
+        let col = Storage(count: gm.k * g * gm.p), yg = Storage(count: gm.o * g * gm.p)
+        var first = 0
+        while first < gm.n {
+            let cnt = Swift.min(g, gm.n - first)
+            im2col(x.ptr, col.ptr, gm, first: first, g: cnt)
+            sgemm(w.ptr, col.ptr, yg.ptr, m: gm.o, n: cnt * gm.p, k: gm.k, transA: false, transB: false)
+            groupPlanes(y.ptr, yg.ptr, rows: gm.o, p: gm.p, first: first, g: cnt, toGroup: false)
+            first += cnt
+        }
+        return y
+    }
+
+    /// dx = col2im(Wᵀ · dY).
+    static func inputGrad(_ gy: Tensor, _ w: Tensor, _ gm: ConvGeometry) -> Tensor {
+        if gm.isPointwise {
+            let dx = Tensor(uninitializedShape: gm.inputShape)
+            for img in 0..<gm.n {
+                sgemm(w.ptr, gy.ptr + img * gm.o * gm.p, dx.ptr + img * gm.c * gm.p, m: gm.k, n: gm.p, k: gm.o, transA: true, transB: false)
+            }
+            return dx
+        }
+        let dx = Tensor(storage: Storage(zeros: gm.n * gm.c * gm.h * gm.w), shape: gm.inputShape)
+        let g = gm.group
+        let col = Storage(count: gm.k * g * gm.p), gyg = Storage(count: gm.o * g * gm.p)
+        var first = 0
+        while first < gm.n {
+            let cnt = Swift.min(g, gm.n - first)
+            groupPlanes(gy.ptr, gyg.ptr, rows: gm.o, p: gm.p, first: first, g: cnt, toGroup: true)
+            sgemm(w.ptr, gyg.ptr, col.ptr, m: gm.k, n: cnt * gm.p, k: gm.o, transA: true, transB: false)
+            col2im(col.ptr, dx.ptr, gm, first: first, g: cnt)
+            first += cnt
+        }
+        return dx
+    }
+
+    /// dW = Σ dY · im2col(x)ᵀ.
+    static func weightGrad(_ x: Tensor, _ gy: Tensor, _ gm: ConvGeometry) -> Tensor {
+        let dw = Tensor(storage: Storage(zeros: gm.o * gm.k), shape: gm.weightShape)
+        if gm.isPointwise {
+            for img in 0..<gm.n {
+                sgemm(gy.ptr + img * gm.o * gm.p, x.ptr + img * gm.c * gm.p, dw.ptr, m: gm.o, n: gm.k, k: gm.p, transA: false, transB: true, beta: 1)
+            }
+            return dw
+        }
+        let g = gm.group
+        let col = Storage(count: gm.k * g * gm.p), gyg = Storage(count: gm.o * g * gm.p)
+        var first = 0
+        while first < gm.n {
+            let cnt = Swift.min(g, gm.n - first)
+            im2col(x.ptr, col.ptr, gm, first: first, g: cnt)
+            groupPlanes(gy.ptr, gyg.ptr, rows: gm.o, p: gm.p, first: first, g: cnt, toGroup: true)
+            sgemm(gyg.ptr, col.ptr, dw.ptr, m: gm.o, n: gm.k, k: cnt * gm.p, transA: false, transB: true, beta: 1)
+            first += cnt
+        }
+        return dw
+    }
+}
+
+extension Tensor {
+    /// 2-D convolution (cross-correlation, as PyTorch): x [N, C, H, W], weight [O, C, kH, kW].
+    ///
+    ///     let y = try x.conv2d(w, stride: 1, padding: 1)
+    public func conv2d(_ weight: Tensor, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+        let gm = try ConvGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding)
+        return Tensor.convOp(self, weight, gm)
+    }
+
+    static func convOp(_ x: Tensor, _ w: Tensor, _ gm: ConvGeometry) -> Tensor {
+        result(ConvKernels.forward(x, w, gm), op: "conv2d", inputs: [x, w]) { g, needs in
+            [needs[0] ? convInputGradOp(g, w, gm) : nil, needs[1] ? convWeightGradOp(x, g, gm) : nil]
+        }
+    }
+
+    /// Linear in (gy, w): ⟨inputGrad(gy, w), u⟩ = ⟨gy, conv(u, w)⟩ = ⟨weightGrad(u, gy), w⟩.
+    static func convInputGradOp(_ gy: Tensor, _ w: Tensor, _ gm: ConvGeometry) -> Tensor {
+        result(ConvKernels.inputGrad(gy, w, gm), op: "conv2d_input_grad", inputs: [gy, w]) { u, needs in
+            [needs[0] ? convOp(u, w, gm) : nil, needs[1] ? convWeightGradOp(u, gy, gm) : nil]
+        }
+    }
+
+    /// Linear in (x, gy): ⟨weightGrad(x, gy), V⟩ = ⟨gy, conv(x, V)⟩ = ⟨x, inputGrad(gy, V)⟩.
+    static func convWeightGradOp(_ x: Tensor, _ gy: Tensor, _ gm: ConvGeometry) -> Tensor {
+        result(ConvKernels.weightGrad(x, gy, gm), op: "conv2d_weight_grad", inputs: [x, gy]) { v, needs in
+            [needs[0] ? convInputGradOp(gy, v, gm) : nil, needs[1] ? convOp(x, v, gm) : nil]
+        }
+    }
+}

@@ -1,0 +1,68 @@
+extension Tensor {
+    /// Batch normalization over the channel axis 1 of [N, C] or [N, C, H, W], as PyTorch's
+    /// `F.batch_norm`. Training uses the batch's statistics (biased variance) and, when running
+    /// buffers are given, updates them in place with `momentum`, the variance unbiased (n/(n − 1)).
+    /// Evaluation uses the running buffers.
+    ///
+    ///     let y = try x.batchNorm(weight: g, bias: b, runningMean: rm, runningVar: rv, training: true)
+    public func batchNorm(weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?,
+                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) throws -> Tensor {
+        guard rank == 2 || rank == 4 else {
+            throw TensorError("batch_norm", "input must be [N, C] or [N, C, H, W], got \(shapeString(shape))")
+        }
+        let c = shape[1]
+        for (name, t) in [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar)] {
+            if let t, t.shape != [c] {
+                throw TensorError("batch_norm", "\(name) of shape \(shapeString(t.shape)) for \(c) channels (input \(shapeString(shape)))")
+            }
+        }
+        let axes = rank == 2 ? [0] : [0, 2, 3]
+        let pshape = rank == 2 ? [1, c] : [1, c, 1, 1]
+        let n = axes.reduce(1) { $0 * shape[$1] }
+        let mean: Tensor, invStd: Tensor, centered: Tensor
+        if training {
+            guard n > 1 else {
+                throw TensorError("batch_norm", "expected more than 1 value per channel when training, got input \(shapeString(shape))")
+            }
+            mean = try self.mean(axes: axes, keepDims: true)
+            centered = try self - mean
+            let v = try (centered * centered).mean(axes: axes, keepDims: true)
+            invStd = try (v + eps).pow(-0.5)
+            if let runningMean, let runningVar {
+                try withNoGrad {
+                    let unbiased = try v.reshaped([c]) * (Float(n) / Float(n - 1))
+                    try runningMean.assign(runningMean * (1 - momentum) + (try mean.reshaped([c]) * momentum))
+                    try runningVar.assign(runningVar * (1 - momentum) + unbiased * momentum)
+                }
+            }
+        } else {
+            guard let runningMean, let runningVar else {
+                throw TensorError("batch_norm", "evaluation needs running_mean and running_var")
+            }
+            centered = try self - runningMean.reshaped(pshape)
+            invStd = try (runningVar.reshaped(pshape) + eps).pow(-0.5)
+        }
+        // Fold the affine weight into the per-channel scale: one full-size multiply instead of two.
+        let scale = try weight.map { try invStd * $0.reshaped(pshape) } ?? invStd
+        let y = try centered * scale
+        return try bias.map { try y + $0.reshaped(pshape) } ?? y
+    }
+
+    /// Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1 − p).
+    public func dropout(_ p: Float, training: Bool = true, using rng: inout RandomGenerator) throws -> Tensor {
+        guard p >= 0 && p < 1 else { throw TensorError("dropout", "probability \(p) is outside [0, 1)") }
+        guard training && p > 0 else { return self }
+        let mask = Tensor(uninitializedShape: shape)
+        let keep = 1 / (1 - p)
+        for i in 0..<count { mask.ptr[i] = rng.uniform() < p ? 0 : keep }
+        return try self * mask
+    }
+
+    /// Overwrites the values in place with `other`'s (same shape), outside any graph.
+    public func assign(_ other: Tensor) throws {
+        guard other.shape == shape else {
+            throw TensorError("assign", "cannot assign \(shapeString(other.shape)) to \(shapeString(shape))")
+        }
+        if other.storage !== storage { ptr.update(from: other.ptr, count: count) }
+    }
+}
