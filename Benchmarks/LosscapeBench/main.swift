@@ -1,2 +1,130 @@
+// losscape-bench: speed of the engine's hot paths, printed as JSON (scripts/bench runs it in release).
+//   losscape-bench [sgemm] [conv] [hvp]     (all when none named)
+import Foundation
 import Tensor
-print("{}")
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+}
+
+/// Median of `reps` timed runs after `warmup` untimed ones.
+func median(reps: Int, warmup: Int = 1, _ body: () throws -> Void) rethrows -> Double {
+    for _ in 0..<warmup { try body() }
+    var ts: [Double] = []
+    for _ in 0..<reps { ts.append(try seconds(body)) }
+    return ts.sorted()[ts.count / 2]
+}
+
+func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+
+func benchSgemm() throws -> [String: Any] {
+    var out: [String: Any] = [:]
+    for n in [512, 1024, 2048] {
+        let a = Tensor.randn([n, n], seed: 1), b = Tensor.randn([n, n], seed: 2)
+        let t = try median(reps: n >= 2048 ? 3 : 7) { _ = try a.matmul(b) }
+        out[String(n)] = round3(2 * pow(Double(n), 3) / t / 1e9)
+    }
+    return out
+}
+
+func benchConv(sgemmRate: Double?) throws -> [String: Any] {
+    let (n, c, o, h) = (128, 64, 64, 32)
+    let x = Tensor.randn([n, c, h, h], seed: 3).requiringGrad()
+    let w = (Tensor.randn([o, c, 3, 3], seed: 4) * 0.05).requiringGrad()
+    let gy = Tensor.randn([n, o, h, h], seed: 5)
+    let flopsForward = 2.0 * Double(n * o * c * 9 * h * h)
+    var tf = 0.0, tb = 0.0
+    let total = try median(reps: 3) {
+        var y: Tensor!
+        tf = try seconds { y = try x.conv2d(w, stride: 1, padding: 1) }
+        tb = try seconds { _ = try gradients(of: y, wrt: [x, w], seed: gy) }
+    }
+    let rate = 3 * flopsForward / total / 1e9
+    var out: [String: Any] = [
+        "shape": "batch \(n), \(c)->\(o) channels, \(h)x\(h), 3x3, padding 1",
+        "forward_ms": round3(tf * 1000), "backward_ms": round3(tb * 1000),
+        "forward_backward_ms": round3(total * 1000), "gflops": round3(rate),
+    ]
+    if let s = sgemmRate { out["fraction_of_sgemm"] = round3(rate / s) }
+    return out
+}
+
+/// MLP 784-512-512-10 with ReLU, mean cross-entropy on a batch of 512.
+func benchHVP() throws -> [String: Any] {
+    let sizes = [784, 512, 512, 10]
+    var params: [Tensor] = []
+    for i in 0..<3 {
+        let bound = Float(1 / sqrt(Double(sizes[i])))
+        params.append(Tensor.rand([sizes[i + 1], sizes[i]], low: -bound, high: bound, seed: UInt64(10 + i)).requiringGrad())
+        params.append(Tensor.rand([sizes[i + 1]], low: -bound, high: bound, seed: UInt64(20 + i)).requiringGrad())
+    }
+    let x = Tensor.rand([512, 784], seed: 7)
+    var rng = RandomGenerator(seed: 8)
+    let labels = (0..<512).map { _ in rng.int(below: 10) }
+    func loss() throws -> Tensor {
+        var h = x
+        for i in 0..<3 {
+            h = try h.matmul(params[2 * i], transposeB: true) + params[2 * i + 1]
+            if i < 2 { h = try h.relu() }
+        }
+        return try crossEntropy(h, labels: labels)
+    }
+    let v = params.map { Tensor.randn($0.shape, seed: 99) }
+    let tGrad = try median(reps: 9) { _ = try gradients(of: try loss(), wrt: params) }
+    let tOneShot = try median(reps: 9) { _ = try hvp(try loss(), params: params, v: v) }
+    let tAmortized = try median(reps: 3) {
+        let op = try HessianVectorProduct(try loss(), params: params)
+        for _ in 0..<20 { _ = try op.apply(v) }
+    } / 20
+    return [
+        "model": "MLP 784-512-512-10, batch 512",
+        "grad_ms": round3(tGrad * 1000), "hvp_one_shot_ms": round3(tOneShot * 1000),
+        "hvp_amortized_ms": round3(tAmortized * 1000),
+        "hvp_over_grad_one_shot": round3(tOneShot / tGrad),
+        "hvp_over_grad_amortized": round3(tAmortized / tGrad),
+    ]
+}
+
+func machine() -> [String: Any] {
+    var cpu = "unknown"
+    if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+       let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+       let name = line.split(separator: ":", maxSplits: 1).last {
+        cpu = name.trimmingCharacters(in: .whitespaces)
+    }
+    return ["cpu": cpu, "cores": ProcessInfo.processInfo.activeProcessorCount,
+            "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? ""]
+}
+
+if let t = ProcessInfo.processInfo.environment["LOSSCAPE_THREADS"], let n = Int(t) { Parallelism.workers = n }
+if let t = ProcessInfo.processInfo.environment["LOSSCAPE_GRAIN"], let n = Int(t) { Parallelism.grain = n }
+if let t = ProcessInfo.processInfo.environment["LOSSCAPE_CONV_BUDGET"], let n = Int(t) { ConvGeometry.budget = n }
+if ProcessInfo.processInfo.environment["LOSSCAPE_PERIMAGE"] != nil { ConvGeometry.perImage = true }
+let wanted = Set(CommandLine.arguments.dropFirst())
+func want(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) }
+
+var report: [String: Any] = ["machine": machine()]
+do {
+    var sgemmRate: Double? = nil
+    if want("sgemm") || want("conv") {
+        let s = try benchSgemm()
+        report["sgemm_gflops"] = s
+        sgemmRate = s["1024"] as? Double
+    }
+    if want("conv") { report["conv2d"] = try benchConv(sgemmRate: sgemmRate) }
+    if want("hvp") { report["hvp"] = try benchHVP() }
+} catch {
+    FileHandle.standardError.write("losscape-bench: \(error)\n".data(using: .utf8)!)
+    exit(1)
+}
+let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
+print(String(data: data, encoding: .utf8)!)
+if wanted.contains("shapes") {
+    for (m, n, k, ta, tb) in [(64, 7168, 576, false, false), (7168, 64, 576, false, false), (576, 7168, 64, true, false), (64, 576, 7168, false, true), (64, 1024, 576, false, false), (1024,1024,1024,false,false)] {
+        let a = Tensor.randn(ta ? [k, m] : [m, k], seed: 1), b = Tensor.randn(tb ? [n, k] : [k, n], seed: 2)
+        let t = try median(reps: 9) { _ = try a.matmul(b, transposeA: ta, transposeB: tb) }
+        print(m, n, k, ta, tb, round3(2 * Double(m * n * k) / t / 1e9))
+    }
+}

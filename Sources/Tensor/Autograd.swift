@@ -27,16 +27,36 @@ public func withGradMode<T>(_ on: Bool, _ body: () throws -> T) rethrows -> T {
 /// second derivatives (Hessian-vector products) with no special cases.
 final class Node {
     let op: String
-    let inputs: [Tensor]
+    private(set) var inputs: [Tensor]
     /// Given the gradient of the output and which inputs need one, returns one gradient per input
     /// (nil where not needed), each of its input's shape.
-    let backward: (Tensor, [Bool]) throws -> [Tensor?]
+    private(set) var backward: (Tensor, [Bool]) throws -> [Tensor?]
 
     init(op: String, inputs: [Tensor], backward: @escaping (Tensor, [Bool]) throws -> [Tensor?]) {
         self.op = op
         self.inputs = inputs
         self.backward = backward
     }
+
+    /// Frees the graph behind this node with a loop, not by recursion: releasing a tensor whose last
+    /// owner is this node would run its node's deinit inside this one, a few stack frames per op, and
+    /// a graph some 10⁴ ops deep would overflow the stack. Inputs that die with this node hand their
+    /// own inputs to the loop first.
+    deinit {
+        var pending = inputs
+        inputs = []
+        backward = Node.released  // the closure's captures go now, while `pending` still holds the inputs
+        while var t = pending.popLast() {
+            guard isKnownUniquelyReferenced(&t), var n = t.node else { continue }
+            t.node = nil
+            guard isKnownUniquelyReferenced(&n) else { continue }
+            pending.append(contentsOf: n.inputs)
+            n.inputs = []
+            n.backward = Node.released
+        }
+    }
+
+    private static func released(_: Tensor, _: [Bool]) -> [Tensor?] { [] }
 }
 
 extension Tensor {
@@ -129,7 +149,7 @@ public func innerProduct(_ a: [Tensor], _ b: [Tensor]) throws -> Tensor {
         guard x.shape == y.shape else {
             throw TensorError("innerProduct", "shapes \(shapeString(x.shape)) and \(shapeString(y.shape)) differ")
         }
-        let d = try (x.flattened() * y.flattened()).sum()
+        let d = try x.dot(y)
         total = try total.map { try $0 + d } ?? d
     }
     return total ?? Tensor(scalar: 0)

@@ -4,7 +4,7 @@ import Foundation
 /// Splits `0..<n` into contiguous chunks run on all cores when the work is large enough to pay for
 /// the hand-off; small work runs inline. Never call BLAS from inside (OpenBLAS has its own threads).
 @inline(__always)
-func parallelFor(_ n: Int, grain: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+func parallelFor(_ n: Int, grain: Int = Parallelism.grain, _ body: (Range<Int>) -> Void) {
     let workers = Parallelism.workers
     if n < 2 * grain || workers == 1 {
         body(0..<n)
@@ -25,4 +25,6 @@ func parallelFor(_ n: Int, grain: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
 /// How many threads elementwise loops use (the cores, unless set lower, e.g. by `--threads`).
 public enum Parallelism {
     nonisolated(unsafe) public static var workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Elements per chunk below which a loop stays on one thread.
+    nonisolated(unsafe) public static var grain = 1 << 15
 }

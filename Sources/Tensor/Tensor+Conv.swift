@@ -3,7 +3,7 @@
 // and their backward rules use only each other, so the second derivatives of a CNN are exact.
 
 /// Shapes of one convolution.
-struct ConvGeometry {
+public struct ConvGeometry {
     let n, c, h, w: Int          // input
     let o, kh, kw: Int           // weight [o, c, kh, kw]
     let stride, padding: Int
@@ -36,7 +36,9 @@ struct ConvGeometry {
     var weightShape: [Int] { [o, c, kh, kw] }
 
     /// Images per group, so that the im2col buffer stays near 16 MB.
-    var group: Int { Swift.max(1, Swift.min(n, (1 << 22) / Swift.max(k * p, 1))) }
+    var group: Int { Swift.max(1, Swift.min(n, ConvGeometry.budget / Swift.max(k * p, 1))) }
+    nonisolated(unsafe) public static var budget = 1 << 22
+    nonisolated(unsafe) public static var perImage = false
 
     /// A 1×1, stride-1, unpadded convolution needs no im2col: each image already is [C, P].
     var isPointwise: Bool { kh == 1 && kw == 1 && stride == 1 && padding == 0 }
@@ -54,15 +56,16 @@ func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ gm:
                 for oy in 0..<gm.ho {
                     let iy = oy * gm.stride - gm.padding + ki
                     let row = dst + oy * gm.wo
-                    if iy < 0 || iy >= gm.h { row.update(repeating: 0, count: gm.wo); continue }
+                    // Rows are short (W ≤ 32 here): plain loops beat a memmove call per row.
+                    if iy < 0 || iy >= gm.h { for j in 0..<gm.wo { row[j] = 0 }; continue }
                     let line = src + iy * gm.w
                     if gm.stride == 1 {
                         // Contiguous run with zeros at the padded ends.
-                        let lo = Swift.max(0, gm.padding - kj), hi = Swift.min(gm.wo, gm.w + gm.padding - kj)
-                        if lo > 0 { row.update(repeating: 0, count: lo) }
-                        if hi > lo { (row + lo).update(from: line + lo - gm.padding + kj, count: hi - lo) }
-                        let tail = Swift.max(hi, lo)
-                        if tail < gm.wo { (row + tail).update(repeating: 0, count: gm.wo - tail) }
+                        let lo = Swift.min(gm.wo, Swift.max(0, gm.padding - kj)), hi = Swift.max(lo, Swift.min(gm.wo, gm.w + gm.padding - kj))
+                        for j in 0..<lo { row[j] = 0 }
+                        let from = line - gm.padding + kj
+                        for j in lo..<hi { row[j] = from[j] }
+                        for j in hi..<gm.wo { row[j] = 0 }
                     } else {
                         for ox in 0..<gm.wo {
                             let ix = ox * gm.stride - gm.padding + kj
@@ -91,9 +94,17 @@ func col2im(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ gm
                             let iy = oy * gm.stride - gm.padding + ki
                             if iy < 0 || iy >= gm.h { continue }
                             let line = plane + iy * gm.w, row = src + oy * gm.wo
-                            for ox in 0..<gm.wo {
-                                let ix = ox * gm.stride - gm.padding + kj
-                                if ix >= 0 && ix < gm.w { line[ix] += row[ox] }
+                            if gm.stride == 1 {
+                                let lo = Swift.max(0, gm.padding - kj), hi = Swift.min(gm.wo, gm.w + gm.padding - kj)
+                                if hi > lo {
+                                    let dst = line + lo - gm.padding + kj
+                                    for ox in lo..<hi { dst[ox - lo] += row[ox] }
+                                }
+                            } else {
+                                for ox in 0..<gm.wo {
+                                    let ix = ox * gm.stride - gm.padding + kj
+                                    if ix >= 0 && ix < gm.w { line[ix] += row[ox] }
+                                }
                             }
                         }
                     }
@@ -128,56 +139,51 @@ enum ConvKernels {
         while first < gm.n {
             let cnt = Swift.min(g, gm.n - first)
             im2col(x.ptr, col.ptr, gm, first: first, g: cnt)
+            if ConvGeometry.perImage {
+                for img in 0..<cnt {
+                    sgemm(w.ptr, col.ptr + img * gm.p, y.ptr + (first + img) * gm.o * gm.p, m: gm.o, n: gm.p, k: gm.k,
+                          transA: false, transB: false, ldb: cnt * gm.p)
+                }
+            } else {
             sgemm(w.ptr, col.ptr, yg.ptr, m: gm.o, n: cnt * gm.p, k: gm.k, transA: false, transB: false)
             groupPlanes(y.ptr, yg.ptr, rows: gm.o, p: gm.p, first: first, g: cnt, toGroup: false)
+            }
             first += cnt
         }
         return y
     }
 
-    /// dx = col2im(Wᵀ · dY).
-    static func inputGrad(_ gy: Tensor, _ w: Tensor, _ gm: ConvGeometry) -> Tensor {
+    /// Both gradients of a convolution in one sweep: per group, dY is regrouped once, dW += dY·colᵀ
+    /// uses im2col(x), and the same buffer then takes Wᵀ·dY for col2im into dx.
+    /// dx needs the weight `w`, dW the input `x`; pass nil for a gradient that is not wanted.
+    static func backward(_ gy: Tensor, _ gm: ConvGeometry, x: Tensor?, w: Tensor?) -> (dx: Tensor?, dw: Tensor?) {
+        let dx = w != nil ? Tensor(storage: Storage(zeros: gm.n * gm.c * gm.h * gm.w), shape: gm.inputShape) : nil
+        let dw = x != nil ? Tensor(storage: Storage(zeros: gm.o * gm.k), shape: gm.weightShape) : nil
         if gm.isPointwise {
-            let dx = Tensor(uninitializedShape: gm.inputShape)
             for img in 0..<gm.n {
-                sgemm(w.ptr, gy.ptr + img * gm.o * gm.p, dx.ptr + img * gm.c * gm.p, m: gm.k, n: gm.p, k: gm.o, transA: true, transB: false)
+                let gyi = gy.ptr + img * gm.o * gm.p
+                if let dw, let x { sgemm(gyi, x.ptr + img * gm.c * gm.p, dw.ptr, m: gm.o, n: gm.k, k: gm.p, transA: false, transB: true, beta: 1) }
+                if let dx, let w { sgemm(w.ptr, gyi, dx.ptr + img * gm.c * gm.p, m: gm.k, n: gm.p, k: gm.o, transA: true, transB: false) }
             }
-            return dx
+            return (dx, dw)
         }
-        let dx = Tensor(storage: Storage(zeros: gm.n * gm.c * gm.h * gm.w), shape: gm.inputShape)
         let g = gm.group
         let col = Storage(count: gm.k * g * gm.p), gyg = Storage(count: gm.o * g * gm.p)
         var first = 0
         while first < gm.n {
             let cnt = Swift.min(g, gm.n - first)
             groupPlanes(gy.ptr, gyg.ptr, rows: gm.o, p: gm.p, first: first, g: cnt, toGroup: true)
-            sgemm(w.ptr, gyg.ptr, col.ptr, m: gm.k, n: cnt * gm.p, k: gm.o, transA: true, transB: false)
-            col2im(col.ptr, dx.ptr, gm, first: first, g: cnt)
-            first += cnt
-        }
-        return dx
-    }
-
-    /// dW = Σ dY · im2col(x)ᵀ.
-    static func weightGrad(_ x: Tensor, _ gy: Tensor, _ gm: ConvGeometry) -> Tensor {
-        let dw = Tensor(storage: Storage(zeros: gm.o * gm.k), shape: gm.weightShape)
-        if gm.isPointwise {
-            for img in 0..<gm.n {
-                sgemm(gy.ptr + img * gm.o * gm.p, x.ptr + img * gm.c * gm.p, dw.ptr, m: gm.o, n: gm.k, k: gm.p, transA: false, transB: true, beta: 1)
+            if let dw, let x {
+                im2col(x.ptr, col.ptr, gm, first: first, g: cnt)
+                sgemm(gyg.ptr, col.ptr, dw.ptr, m: gm.o, n: gm.k, k: cnt * gm.p, transA: false, transB: true, beta: 1)
             }
-            return dw
-        }
-        let g = gm.group
-        let col = Storage(count: gm.k * g * gm.p), gyg = Storage(count: gm.o * g * gm.p)
-        var first = 0
-        while first < gm.n {
-            let cnt = Swift.min(g, gm.n - first)
-            im2col(x.ptr, col.ptr, gm, first: first, g: cnt)
-            groupPlanes(gy.ptr, gyg.ptr, rows: gm.o, p: gm.p, first: first, g: cnt, toGroup: true)
-            sgemm(gyg.ptr, col.ptr, dw.ptr, m: gm.o, n: gm.k, k: cnt * gm.p, transA: false, transB: true, beta: 1)
+            if let dx, let w {
+                sgemm(w.ptr, gyg.ptr, col.ptr, m: gm.k, n: cnt * gm.p, k: gm.o, transA: true, transB: false)
+                col2im(col.ptr, dx.ptr, gm, first: first, g: cnt)
+            }
             first += cnt
         }
-        return dw
+        return (dx, dw)
     }
 }
 
@@ -192,20 +198,23 @@ extension Tensor {
 
     static func convOp(_ x: Tensor, _ w: Tensor, _ gm: ConvGeometry) -> Tensor {
         result(ConvKernels.forward(x, w, gm), op: "conv2d", inputs: [x, w]) { g, needs in
-            [needs[0] ? convInputGradOp(g, w, gm) : nil, needs[1] ? convWeightGradOp(x, g, gm) : nil]
+            let (dx, dw) = ConvKernels.backward(g, gm, x: needs[1] ? x : nil, w: needs[0] ? w : nil)
+            return [dx.map { convInputGradOp(g, w, gm, value: $0) }, dw.map { convWeightGradOp(x, g, gm, value: $0) }]
         }
     }
 
     /// Linear in (gy, w): ⟨inputGrad(gy, w), u⟩ = ⟨gy, conv(u, w)⟩ = ⟨weightGrad(u, gy), w⟩.
-    static func convInputGradOp(_ gy: Tensor, _ w: Tensor, _ gm: ConvGeometry) -> Tensor {
-        result(ConvKernels.inputGrad(gy, w, gm), op: "conv2d_input_grad", inputs: [gy, w]) { u, needs in
+    static func convInputGradOp(_ gy: Tensor, _ w: Tensor, _ gm: ConvGeometry, value: Tensor? = nil) -> Tensor {
+        let out = value ?? ConvKernels.backward(gy, gm, x: nil, w: w).dx!
+        return result(out, op: "conv2d_input_grad", inputs: [gy, w]) { u, needs in
             [needs[0] ? convOp(u, w, gm) : nil, needs[1] ? convWeightGradOp(u, gy, gm) : nil]
         }
     }
 
     /// Linear in (x, gy): ⟨weightGrad(x, gy), V⟩ = ⟨gy, conv(x, V)⟩ = ⟨x, inputGrad(gy, V)⟩.
-    static func convWeightGradOp(_ x: Tensor, _ gy: Tensor, _ gm: ConvGeometry) -> Tensor {
-        result(ConvKernels.weightGrad(x, gy, gm), op: "conv2d_weight_grad", inputs: [x, gy]) { v, needs in
+    static func convWeightGradOp(_ x: Tensor, _ gy: Tensor, _ gm: ConvGeometry, value: Tensor? = nil) -> Tensor {
+        let out = value ?? ConvKernels.backward(gy, gm, x: x, w: nil).dw!
+        return result(out, op: "conv2d_weight_grad", inputs: [x, gy]) { v, needs in
             [needs[0] ? convInputGradOp(gy, v, gm) : nil, needs[1] ? convOp(x, v, gm) : nil]
         }
     }

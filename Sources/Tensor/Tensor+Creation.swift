@@ -37,9 +37,9 @@ extension Tensor {
         return randn(shape, using: &rng)
     }
 
-    public static func rand(_ shape: [Int], seed: UInt64) -> Tensor {
+    public static func rand(_ shape: [Int], low: Float = 0, high: Float = 1, seed: UInt64) -> Tensor {
         var rng = RandomGenerator(seed: seed)
-        return rand(shape, using: &rng)
+        return rand(shape, low: low, high: high, using: &rng)
     }
 
     /// A copy with its own storage (not part of any graph).

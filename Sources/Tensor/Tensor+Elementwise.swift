@@ -167,7 +167,8 @@ extension Tensor {
 extension Tensor {
     public func exp() throws -> Tensor {
         let out = mapUnary(self) { Foundation.exp($0) }
-        return Tensor.result(out, op: "exp", inputs: [self]) { g, _ in [try g * out] }
+        // `out` unowned: the node lives in `out`, so a strong capture would be a retain cycle (a leak).
+        return Tensor.result(out, op: "exp", inputs: [self]) { [unowned out] g, _ in [try g * out] }
     }
 
     public func log() throws -> Tensor {
@@ -177,7 +178,7 @@ extension Tensor {
 
     public func sqrt() throws -> Tensor {
         let out = mapUnary(self) { $0.squareRoot() }
-        return Tensor.result(out, op: "sqrt", inputs: [self]) { g, _ in [try (g / out) * 0.5] }
+        return Tensor.result(out, op: "sqrt", inputs: [self]) { [unowned out] g, _ in [try (g / out) * 0.5] }
     }
 
     /// x^p for a constant exponent.
@@ -193,7 +194,7 @@ extension Tensor {
     /// x^y elementwise with broadcasting (x > 0 where the exponent's gradient is needed).
     public func pow(_ y: Tensor) throws -> Tensor {
         let out = try broadcastBinary(self, y, op: "pow") { Foundation.pow($0, $1) }
-        return Tensor.result(out, op: "pow", inputs: [self, y]) { g, needs in
+        return Tensor.result(out, op: "pow", inputs: [self, y]) { [unowned out] g, needs in
             [needs[0] ? try (g * y * (try self.pow(y - 1))).sumTo(self.shape) : nil,
              needs[1] ? try (g * out * (try self.log())).sumTo(y.shape) : nil]
         }
@@ -201,18 +202,26 @@ extension Tensor {
 
     public func tanh() throws -> Tensor {
         let out = mapUnary(self) { Foundation.tanh($0) }
-        return Tensor.result(out, op: "tanh", inputs: [self]) { g, _ in [try g * (1 - out * out)] }
+        return Tensor.result(out, op: "tanh", inputs: [self]) { [unowned out] g, _ in [try g * (1 - out * out)] }
     }
 
     public func sigmoid() throws -> Tensor {
         let out = mapUnary(self) { v in v >= 0 ? 1 / (1 + Foundation.exp(-v)) : Foundation.exp(v) / (1 + Foundation.exp(v)) }
-        return Tensor.result(out, op: "sigmoid", inputs: [self]) { g, _ in [try g * out * (1 - out)] }
+        return Tensor.result(out, op: "sigmoid", inputs: [self]) { [unowned out] g, _ in [try g * out * (1 - out)] }
     }
 
     public func relu() throws -> Tensor {
         let out = mapUnary(self) { $0 > 0 ? $0 : 0 }
-        // The mask is a constant: its derivative is zero almost everywhere, so H of relu is exact.
-        return Tensor.result(out, op: "relu", inputs: [self]) { g, _ in [try g * self.positiveMask()] }
+        // The mask x > 0 is a constant (zero derivative almost everywhere), so H of relu is exact.
+        return Tensor.result(out, op: "relu", inputs: [self]) { g, _ in [g.keeping(where: self)] }
+    }
+
+    /// self where mask > 0, else 0: relu's backward without building a mask tensor. Linear in self.
+    func keeping(where mask: Tensor) -> Tensor {
+        let out = Tensor(uninitializedShape: shape)
+        let pg = ptr, pm = mask.ptr, po = out.ptr
+        parallelFor(count) { r in for i in r { po[i] = pm[i] > 0 ? pg[i] : 0 } }
+        return Tensor.result(out, op: "relu_backward", inputs: [self]) { g, _ in [g.keeping(where: mask)] }
     }
 
     public func abs() throws -> Tensor {
@@ -231,8 +240,6 @@ extension Tensor {
             [try g * mapUnary(self) { $0 >= lo && $0 <= hi ? 1 : 0 }]
         }
     }
-
-    func positiveMask() -> Tensor { mapUnary(self) { $0 > 0 ? 1 : 0 } }
 }
 
 // MARK: - Comparisons and where (constants: no gradient flows through a comparison)

@@ -1,6 +1,7 @@
 import CBLAS
 
-/// C = op(A)·op(B) with cblas_sgemm on row-major buffers.
+/// C = op(A)·op(B) (+ beta·C) on row-major buffers. OpenBLAS threads the product itself; splitting
+/// it ourselves measured slower (each block repacks the shared operand).
 @inline(__always)
 func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
            m: Int, n: Int, k: Int, transA: Bool, transB: Bool, beta: Float = 0,
@@ -66,3 +67,4 @@ extension Tensor {
         }
     }
 }
+

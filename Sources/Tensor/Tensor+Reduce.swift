@@ -110,7 +110,8 @@ extension Tensor {
         let kept = reduce(axes: ax, op: "max") { maxKernel($0, $1, outer: $2, reduced: $3, inner: $4) }
         let out = keepDims ? kept : Tensor(storage: kept.storage, shape: shape.enumerated().filter { !ax.contains($0.offset) }.map(\.element))
         let keptShape = kept.shape, src = shape
-        return Tensor.result(out, op: "max", inputs: [self]) { g, _ in
+        // Capture the maxima detached: with keepDims `kept` is `out`, which owns this node (a retain cycle).
+        return Tensor.result(out, op: "max", inputs: [self]) { [kept = kept.detached()] g, _ in
             let hit = try self.detached().eq(kept)
             let ties = try hit.sum(axes: ax, keepDims: true)
             return [try g.reshaped(keptShape).broadcast(to: src) * (try hit / ties)]
@@ -136,5 +137,27 @@ extension Tensor {
             }
         }
         return out
+    }
+}
+
+extension Tensor {
+    /// Σ self ⊙ other over all elements (same shapes), as a scalar; differentiable in both.
+    public func dot(_ other: Tensor) throws -> Tensor {
+        guard shape == other.shape else {
+            throw TensorError("dot", "shapes \(shapeString(shape)) and \(shapeString(other.shape)) differ")
+        }
+        let pa = ptr, pb = other.ptr
+        var total = 0.0
+        var j = 0
+        while j + 4 <= count {
+            total += Double(pa[j]) * Double(pb[j]) + Double(pa[j + 1]) * Double(pb[j + 1])
+                + Double(pa[j + 2]) * Double(pb[j + 2]) + Double(pa[j + 3]) * Double(pb[j + 3])
+            j += 4
+        }
+        while j < count { total += Double(pa[j]) * Double(pb[j]); j += 1 }
+        let out = Tensor(scalar: Float(total))
+        return Tensor.result(out, op: "dot", inputs: [self, other]) { g, needs in
+            [needs[0] ? try other * g : nil, needs[1] ? try self * g : nil]
+        }
     }
 }

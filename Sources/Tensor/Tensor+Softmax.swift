@@ -23,7 +23,8 @@ extension Tensor {
         }
         let res = keepDims ? out : Tensor(storage: out.storage, shape: shape.enumerated().filter { $0.offset != ax }.map(\.element))
         let src = shape
-        return Tensor.result(res, op: "logsumexp", inputs: [self]) { g, _ in
+        // `res` unowned: it owns this node, so a strong capture would be a retain cycle (a leak).
+        return Tensor.result(res, op: "logsumexp", inputs: [self]) { [unowned res] g, _ in
             // d/dx = softmax(x) = exp(x − lse), written with differentiable ops (so d² works).
             let lse = try res.reshaped(keptShape)
             return [try g.reshaped(keptShape).broadcast(to: src) * (try (self - lse).exp())]
