@@ -98,10 +98,6 @@ func machine() -> [String: Any] {
             "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? ""]
 }
 
-if let t = ProcessInfo.processInfo.environment["LOSSCAPE_THREADS"], let n = Int(t) { Parallelism.workers = n }
-if let t = ProcessInfo.processInfo.environment["LOSSCAPE_GRAIN"], let n = Int(t) { Parallelism.grain = n }
-if let t = ProcessInfo.processInfo.environment["LOSSCAPE_CONV_BUDGET"], let n = Int(t) { ConvGeometry.budget = n }
-if ProcessInfo.processInfo.environment["LOSSCAPE_PERIMAGE"] != nil { ConvGeometry.perImage = true }
 let wanted = Set(CommandLine.arguments.dropFirst())
 func want(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) }
 
@@ -121,10 +117,3 @@ do {
 }
 let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
 print(String(data: data, encoding: .utf8)!)
-if wanted.contains("shapes") {
-    for (m, n, k, ta, tb) in [(64, 7168, 576, false, false), (7168, 64, 576, false, false), (576, 7168, 64, true, false), (64, 576, 7168, false, true), (64, 1024, 576, false, false), (1024,1024,1024,false,false)] {
-        let a = Tensor.randn(ta ? [k, m] : [m, k], seed: 1), b = Tensor.randn(tb ? [n, k] : [k, n], seed: 2)
-        let t = try median(reps: 9) { _ = try a.matmul(b, transposeA: ta, transposeB: tb) }
-        print(m, n, k, ta, tb, round3(2 * Double(m * n * k) / t / 1e9))
-    }
-}
