@@ -7,6 +7,7 @@ let package = Package(
     name: "Losscape",
     products: [
         .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "Data", targets: ["Data"]),
     ],
     targets: [
         // System libraries and our own small C target (signal flag: Swift 6 cannot touch C globals).
@@ -14,13 +15,17 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CEditLine", path: "Sources/CEditLine", pkgConfig: "libedit",
                        providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CSupport", path: "Sources/CSupport"),
 
         .target(name: "Tensor", dependencies: ["CBLAS", "CSupport"], path: "Sources/Tensor"),
+        .target(name: "Data", dependencies: ["Tensor", "CZlib"], path: "Sources/Data"),
 
         .executableTarget(name: "losscape-bench", dependencies: ["Tensor"],
                           path: "Benchmarks/LosscapeBench"),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "CZlib"], path: "Tests/DataTests"),
     ]
 )
