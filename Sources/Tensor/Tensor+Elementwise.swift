@@ -220,7 +220,17 @@ extension Tensor {
     func keeping(where mask: Tensor) -> Tensor {
         let out = Tensor(uninitializedShape: shape)
         let pg = ptr, pm = mask.ptr, po = out.ptr
-        parallelFor(count) { r in for i in r { po[i] = pm[i] > 0 ? pg[i] : 0 } }
+        // SIMD select: a scalar `?:` on data-dependent signs compiles to a mispredicted branch.
+        parallelFor(count) { r in
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let m = UnsafeRawPointer(pm + i).loadUnaligned(as: SIMD8<Float>.self)
+                let g = UnsafeRawPointer(pg + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(po + i).storeBytes(of: g.replacing(with: 0, where: m .<= 0), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound { po[i] = pm[i] > 0 ? pg[i] : 0; i += 1 }
+        }
         return Tensor.result(out, op: "relu_backward", inputs: [self]) { g, _ in [g.keeping(where: mask)] }
     }
 
