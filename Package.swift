@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "Data", targets: ["Data"]),
+        .library(name: "NN", targets: ["NN"]),
     ],
     targets: [
         // System libraries and our own small C target (signal flag: Swift 6 cannot touch C globals).
@@ -21,11 +22,13 @@ let package = Package(
 
         .target(name: "Tensor", dependencies: ["CBLAS", "CSupport"], path: "Sources/Tensor"),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], path: "Sources/Data"),
+        .target(name: "NN", dependencies: ["Tensor", "Data"], path: "Sources/NN"),
 
         .executableTarget(name: "losscape-bench", dependencies: ["Tensor"],
                           path: "Benchmarks/LosscapeBench"),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "CZlib"], path: "Tests/DataTests"),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Data", "Tensor"], path: "Tests/NNTests"),
     ]
 )
