@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], path: "Sources/Data"),
         .target(name: "NN", dependencies: ["Tensor", "Data"], path: "Sources/NN"),
 
-        .executableTarget(name: "losscape-bench", dependencies: ["Tensor"],
+        .executableTarget(name: "losscape-bench", dependencies: ["Tensor", "NN"],
                           path: "Benchmarks/LosscapeBench"),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),

@@ -1,6 +1,7 @@
 // losscape-bench: speed of the engine's hot paths, printed as JSON (scripts/bench runs it in release).
-//   losscape-bench [sgemm] [conv] [hvp]     (all when none named)
+//   losscape-bench [sgemm] [conv] [hvp] [train]     (all when none named)
 import Foundation
+import NN
 import Tensor
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -100,6 +101,39 @@ func benchHVP() throws -> [String: Any] {
     ]
 }
 
+/// One SGD training step (forward in train mode, mean cross-entropy, backward, update) at batch 128.
+func benchTrainStep(_ name: String, model: Module, input: [Int], reps: Int, sgemmRate: Double?) throws -> [String: Any] {
+    let x = Tensor.rand(input, seed: 11)
+    var rng = RandomGenerator(seed: 12)
+    let labels = (0..<input[0]).map { _ in rng.int(below: 10) }
+    let opt = try SGD(model, lr: 0.01, momentum: 0.9, weightDecay: 5e-4)
+    model.train()
+    func step() throws {
+        let loss = try crossEntropy(try model(x), labels: labels)
+        try opt.step(gradients: try gradients(of: loss, wrt: model.parameters(trainableOnly: true)))
+    }
+    try step()
+    GemmCounter.flops = 0
+    try step()
+    let flops = GemmCounter.flops
+    let t = try median(reps: reps) { try step() }
+    var out: [String: Any] = ["ms": round3(t * 1000), "gflop_per_step": round3(flops / 1e9),
+                              "gflops": round3(flops / t / 1e9)]
+    if let s = sgemmRate { out["fraction_of_sgemm"] = round3(flops / t / 1e9 / s) }
+    return out
+}
+
+func benchTraining(sgemmRate: Double?) throws -> [String: Any] {
+    let x28 = [128, 1, 28, 28], x32 = [128, 3, 32, 32]
+    return [
+        "batch": 128,
+        "mlp_784_512_512_10": try benchTrainStep("mlp", model: try MLP([784, 512, 512, 10], seed: 1), input: [128, 784], reps: 21, sgemmRate: sgemmRate),
+        "resnet18_w16_1x28x28": try benchTrainStep("r16_28", model: try ResNet.resnet18(inChannels: 1, width: 16, seed: 1), input: x28, reps: 9, sgemmRate: sgemmRate),
+        "resnet18_w16_3x32x32": try benchTrainStep("r16_32", model: try ResNet.resnet18(inChannels: 3, width: 16, seed: 1), input: x32, reps: 9, sgemmRate: sgemmRate),
+        "resnet18_w64_3x32x32": try benchTrainStep("r64_32", model: try ResNet.resnet18(inChannels: 3, width: 64, seed: 1), input: x32, reps: 5, sgemmRate: sgemmRate),
+    ]
+}
+
 func machine() -> [String: Any] {
     var cpu = "unknown"
     if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
@@ -117,13 +151,15 @@ func want(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) }
 var report: [String: Any] = ["machine": machine()]
 do {
     var sgemmRate: Double? = nil
-    if want("sgemm") || want("conv") {
+    if want("sgemm") || want("conv") || want("train") {
         let s = try benchSgemm()
         report["sgemm_gflops"] = s
         sgemmRate = s["1024"] as? Double
     }
     if want("conv") { report["conv2d"] = try benchConv(sgemmRate: sgemmRate) }
     if want("hvp") { report["hvp"] = try benchHVP() }
+    if want("r16") { report["r16"] = try benchTrainStep("r16_28", model: try ResNet.resnet18(inChannels: 1, width: 16, seed: 1), input: [128, 1, 28, 28], reps: 9, sgemmRate: nil) }
+    if want("train") { report["train_step"] = try benchTraining(sgemmRate: sgemmRate) }
 } catch {
     FileHandle.standardError.write("losscape-bench: \(error)\n".data(using: .utf8)!)
     exit(1)

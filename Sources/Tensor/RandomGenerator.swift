@@ -22,6 +22,19 @@ public struct RandomGenerator: Sendable {
         spare = nil
     }
 
+    /// The full state (four xoshiro words, then the cached normal's bits or 0 and a flag), so a
+    /// checkpoint can resume the exact stream.
+    public var state: [UInt64] {
+        [s.0, s.1, s.2, s.3, spare?.bitPattern ?? 0, spare == nil ? 0 : 1]
+    }
+
+    /// Restores a generator from `state`; nil when the array is not a saved state.
+    public init?(state: [UInt64]) {
+        guard state.count == 6, state[5] <= 1, state[0...3].contains(where: { $0 != 0 }) else { return nil }
+        s = (state[0], state[1], state[2], state[3])
+        spare = state[5] == 1 ? Double(bitPattern: state[4]) : nil
+    }
+
     @inline(__always)
     public mutating func next() -> UInt64 {
         let result = rotl(s.1 &* 5, 7) &* 9

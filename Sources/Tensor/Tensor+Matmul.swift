@@ -2,6 +2,12 @@ import CBLAS
 
 /// C = op(A)·op(B) (+ beta·C) on row-major buffers. OpenBLAS threads the product itself; splitting
 /// it ourselves measured slower (each block repacks the shared operand).
+/// Floating-point operations done by matrix products so far (2·m·n·k each), for benchmarks that
+/// report a step's FLOP count and its fraction of the sgemm rate.
+public enum GemmCounter {
+    nonisolated(unsafe) public static var flops: Double = 0
+}
+
 @inline(__always)
 func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
            m: Int, n: Int, k: Int, transA: Bool, transB: Bool, beta: Float = 0,
@@ -9,6 +15,7 @@ func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMuta
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), 1, a, Int32(lda ?? (transA ? m : k)),
                 b, Int32(ldb ?? (transB ? k : n)), beta, c, Int32(ldc ?? n))
+    GemmCounter.flops += 2 * Double(m) * Double(n) * Double(k)
 }
 
 extension Tensor {

@@ -19,32 +19,28 @@ extension Tensor {
         let axes = rank == 2 ? [0] : [0, 2, 3]
         let pshape = rank == 2 ? [1, c] : [1, c, 1, 1]
         let n = axes.reduce(1) { $0 * shape[$1] }
-        let mean: Tensor, invStd: Tensor, centered: Tensor
         if training {
             guard n > 1 else {
                 throw TensorError("batch_norm", "expected more than 1 value per channel when training, got input \(shapeString(shape))")
             }
-            mean = try self.mean(axes: axes, keepDims: true)
-            centered = try self - mean
-            let v = try (centered * centered).mean(axes: axes, keepDims: true)
-            invStd = try (v + eps).pow(-0.5)
+            let (y, mean, variance) = batchNormTraining(weight: weight, bias: bias, eps: eps)
             if let runningMean, let runningVar {
-                try withNoGrad {
-                    let unbiased = try v.reshaped([c]) * (Float(n) / Float(n - 1))
-                    try runningMean.assign(runningMean * (1 - momentum) + (try mean.reshaped([c]) * momentum))
-                    try runningVar.assign(runningVar * (1 - momentum) + unbiased * momentum)
+                // PyTorch: running = (1 − momentum)·running + momentum·batch, variance unbiased.
+                let m = Double(momentum), unbias = Double(n) / Double(n - 1)
+                for ch in 0..<c {
+                    runningMean.ptr[ch] = Float((1 - m) * Double(runningMean.ptr[ch]) + m * mean[ch])
+                    runningVar.ptr[ch] = Float((1 - m) * Double(runningVar.ptr[ch]) + m * variance[ch] * unbias)
                 }
             }
-        } else {
-            guard let runningMean, let runningVar else {
-                throw TensorError("batch_norm", "evaluation needs running_mean and running_var")
-            }
-            centered = try self - runningMean.reshaped(pshape)
-            invStd = try (runningVar.reshaped(pshape) + eps).pow(-0.5)
+            return y
         }
-        // Fold the affine weight into the per-channel scale: one full-size multiply instead of two.
+        guard let runningMean, let runningVar else {
+            throw TensorError("batch_norm", "evaluation needs running_mean and running_var")
+        }
+        // Evaluation is an affine map per channel; the weight is folded into the scale.
+        let invStd = try (runningVar.detached().reshaped(pshape) + eps).pow(-0.5)
         let scale = try weight.map { try invStd * $0.reshaped(pshape) } ?? invStd
-        let y = try centered * scale
+        let y = try (self - runningMean.detached().reshaped(pshape)) * scale
         return try bias.map { try y + $0.reshaped(pshape) } ?? y
     }
 

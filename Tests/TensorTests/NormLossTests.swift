@@ -201,6 +201,25 @@ final class BatchNormTests: XCTestCase {
         }
     }
 
+    /// The fused first-order kernels (no graph) and the differentiable form used for double
+    /// backward are two implementations of one gradient: they must agree.
+    func testTrainingGradientFusedMatchesComposite() throws {
+        var rng = RandomGenerator(seed: 5)
+        let x = Tensor.randn([6, 3, 4, 5], using: &rng).requiringGrad()
+        let w = (Tensor.rand([3], using: &rng) + 0.5).requiringGrad()
+        let b = Tensor.randn([3], using: &rng).requiringGrad()
+        let gy = Tensor.randn([6, 3, 4, 5], using: &rng)
+        let y = try x.batchNorm(weight: w, bias: b, runningMean: nil, runningVar: nil, training: true)
+        let fused = try gradients(of: y, wrt: [x, w, b], seed: gy)
+        let composite = try gradients(of: y, wrt: [x, w, b], seed: gy, createGraph: true)
+        for (f, c) in zip(fused, composite) {
+            XCTAssertEqual(f.shape, c.shape)
+            for (u, v) in zip(f.scalars, c.scalars) { XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, abs(v))) }
+        }
+        XCTAssertFalse(fused[0].requiresGrad)
+        XCTAssertTrue(composite[0].requiresGrad)
+    }
+
     func testEvalDerivatives() throws {
         let rm = Tensor([0.5, -0.25]), rv = Tensor([2, 0.5])
         try checkDerivatives("batch norm eval", [sample([3, 2, 2, 2], seed: 2009), sample([2], seed: 2010, low: 0.5, high: 1.5), sample([2], seed: 2011)]) {

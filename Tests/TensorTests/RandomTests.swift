@@ -203,4 +203,15 @@ final class RandomTests: XCTestCase {
         XCTAssertEqual(outside, 0)
         for c in counts { XCTAssertEqual(Double(c), 10_000, accuracy: 460) }   // σ ≈ 93
     }
+
+    func testStateRoundTripResumesTheExactStream() throws {
+        var a = RandomGenerator(seed: 42)
+        _ = a.normal()  // leaves a cached spare normal in the state
+        let saved = a.state
+        let expected = (0..<5).map { _ in a.normal() }
+        var b = try XCTUnwrap(RandomGenerator(state: saved))
+        XCTAssertEqual((0..<5).map { _ in b.normal() }, expected)
+        XCTAssertNil(RandomGenerator(state: [1, 2, 3]))
+        XCTAssertNil(RandomGenerator(state: [0, 0, 0, 0, 0, 0]))
+    }
 }

@@ -1,0 +1,176 @@
+// Batch normalization in training mode as one op with fused kernels: statistics in two passes
+// (Double accumulation), the normalization and affine map in one more, and a first-order backward
+// in two. The composite form (mean, subtract, square, …) made a ResNet step mostly elementwise
+// traffic. Its vector-Jacobian product has two implementations of the same formula: the fused
+// kernels when no graph is being recorded (plain training), and differentiable ops when it is
+// (createGraph: true), so Hessian-vector products through BatchNorm stay exact.
+
+/// [N, C] or [N, C, H, W] seen as N blocks of C planes of S values.
+struct ChannelLayout {
+    let n, c, s: Int
+    init(_ shape: [Int]) { (n, c, s) = (shape[0], shape[1], shape.count == 4 ? shape[2] * shape[3] : 1) }
+    var perChannel: Int { n * s }
+    /// Channels per chunk so that loops split over the cores only when the tensor is large.
+    var grain: Int { Swift.max(1, Parallelism.grain / Swift.max(perChannel, 1)) }
+}
+
+enum BatchNormKernels {
+    /// Per-channel mean and biased variance (two passes, accumulated in Double).
+    static func stats(_ x: UnsafePointer<Float>, _ l: ChannelLayout) -> (mean: [Double], variance: [Double]) {
+        var mean = [Double](repeating: 0, count: l.c), variance = [Double](repeating: 0, count: l.c)
+        mean.withUnsafeMutableBufferPointer { mp in
+            variance.withUnsafeMutableBufferPointer { vp in
+                nonisolated(unsafe) let (m, v) = (mp.baseAddress!, vp.baseAddress!)
+                parallelFor(l.c, grain: l.grain) { channels in
+                    for ch in channels {
+                        var s = 0.0
+                        for i in 0..<l.n {
+                            let p = x + (i * l.c + ch) * l.s
+                            var a: Float = 0  // a plane is short; its Float sum is exact enough before widening
+                            for j in 0..<l.s { a += p[j] }
+                            s += Double(a)
+                        }
+                        let mu = s / Double(l.perChannel)
+                        var q = 0.0
+                        for i in 0..<l.n {
+                            let p = x + (i * l.c + ch) * l.s
+                            var a = 0.0
+                            for j in 0..<l.s { let d = Double(p[j]) - mu; a += d * d }
+                            q += a
+                        }
+                        m[ch] = mu
+                        v[ch] = q / Double(l.perChannel)
+                    }
+                }
+            }
+        }
+        return (mean, variance)
+    }
+
+    /// y = x·scale[c] + shift[c].
+    static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ l: ChannelLayout,
+                       scale: [Float], shift: [Float]) {
+        scale.withUnsafeBufferPointer { sp in
+            shift.withUnsafeBufferPointer { hp in
+                nonisolated(unsafe) let (a, b) = (sp.baseAddress!, hp.baseAddress!)
+                parallelFor(l.c, grain: l.grain) { channels in
+                    for ch in channels {
+                        let k = a[ch], d = b[ch]
+                        for i in 0..<l.n {
+                            let off = (i * l.c + ch) * l.s
+                            let p = x + off, q = y + off
+                            for j in 0..<l.s { q[j] = p[j] * k + d }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Per-channel Σ gy and Σ gy·(x − mean).
+    static func gradientSums(_ gy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ l: ChannelLayout,
+                             mean: [Double]) -> (sumG: [Double], sumGX: [Double]) {
+        var sg = [Double](repeating: 0, count: l.c), sgx = [Double](repeating: 0, count: l.c)
+        sg.withUnsafeMutableBufferPointer { gp in
+            sgx.withUnsafeMutableBufferPointer { xp in
+                nonisolated(unsafe) let (g1, g2) = (gp.baseAddress!, xp.baseAddress!)
+                parallelFor(l.c, grain: l.grain) { channels in
+                    for ch in channels {
+                        let mu = Float(mean[ch])
+                        var a = 0.0, b = 0.0
+                        for i in 0..<l.n {
+                            let off = (i * l.c + ch) * l.s
+                            let g = gy + off, p = x + off
+                            var fa: Float = 0, fb: Float = 0
+                            for j in 0..<l.s { fa += g[j]; fb += g[j] * (p[j] - mu) }
+                            a += Double(fa); b += Double(fb)
+                        }
+                        g1[ch] = a; g2[ch] = b
+                    }
+                }
+            }
+        }
+        return (sg, sgx)
+    }
+
+    /// gx = k1·gy + k2·x + k3 per channel (the closed form of BatchNorm's input gradient).
+    static func inputGradient(_ gy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>,
+                              _ l: ChannelLayout, k1: [Float], k2: [Float], k3: [Float]) {
+        nonisolated(unsafe) let (a, b, c) = (k1, k2, k3)
+        parallelFor(l.c, grain: l.grain) { channels in
+            for ch in channels {
+                let u = a[ch], v = b[ch], w = c[ch]
+                for i in 0..<l.n {
+                    let off = (i * l.c + ch) * l.s
+                    let g = gy + off, p = x + off, q = gx + off
+                    for j in 0..<l.s { q[j] = u * g[j] + v * p[j] + w }
+                }
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// Training-mode batch norm; returns the output and the batch mean and biased variance.
+    func batchNormTraining(weight: Tensor?, bias: Tensor?, eps: Float) -> (Tensor, mean: [Double], variance: [Double]) {
+        let l = ChannelLayout(shape)
+        let (mean, variance) = BatchNormKernels.stats(ptr, l)
+        let invStd = variance.map { 1 / ($0 + Double(eps)).squareRoot() }
+        let w = (0..<l.c).map { Double(weight?.ptr[$0] ?? 1) }
+        let b = (0..<l.c).map { Double(bias?.ptr[$0] ?? 0) }
+        let scale = (0..<l.c).map { Float(invStd[$0] * w[$0]) }
+        let shift = (0..<l.c).map { Float(b[$0] - mean[$0] * invStd[$0] * w[$0]) }
+        let out = Tensor(uninitializedShape: shape)
+        BatchNormKernels.affine(ptr, out.ptr, l, scale: scale, shift: shift)
+
+        let x = self
+        let inputs = [x] + [weight, bias].compactMap { $0 }
+        let result = Tensor.result(out, op: "batch_norm", inputs: inputs) { gy, needs in
+            let needW = weight != nil && needs[1], needB = bias != nil && needs[weight != nil ? 2 : 1]
+            var gx: Tensor?, gw: Tensor?, gb: Tensor?
+            if GradMode.isEnabled {
+                (gx, gw, gb) = try x.batchNormTrainingBackwardComposite(gy, weight: weight, eps: eps,
+                                                                         input: needs[0], weight: needW, bias: needB)
+            } else {
+                let (sg, sgx) = BatchNormKernels.gradientSums(gy.ptr, x.ptr, l, mean: mean)
+                let m = Double(l.perChannel)
+                if needs[0] {
+                    var k1 = [Float](repeating: 0, count: l.c), k2 = k1, k3 = k1
+                    for ch in 0..<l.c {
+                        let s = invStd[ch], sumGXhat = sgx[ch] * s
+                        k1[ch] = Float(w[ch] * s)
+                        k2[ch] = Float(-w[ch] * s * s * sumGXhat / m)
+                        k3[ch] = Float(-w[ch] * s * sg[ch] / m + w[ch] * s * s * mean[ch] * sumGXhat / m)
+                    }
+                    let t = Tensor(uninitializedShape: x.shape)
+                    BatchNormKernels.inputGradient(gy.ptr, x.ptr, t.ptr, l, k1: k1, k2: k2, k3: k3)
+                    gx = t
+                }
+                if needW { gw = Tensor((0..<l.c).map { Float(sgx[$0] * invStd[$0]) }, shape: [l.c]) }
+                if needB { gb = Tensor(sg.map { Float($0) }, shape: [l.c]) }
+            }
+            return [gx] + (weight != nil ? [gw] : []) + (bias != nil ? [gb] : [])
+        }
+        return (result, mean, variance)
+    }
+
+    /// The same gradients as the fused kernels, written with differentiable ops (for double backward).
+    func batchNormTrainingBackwardComposite(_ gy: Tensor, weight: Tensor?, eps: Float, input: Bool, weight needW: Bool,
+                                            bias needB: Bool) throws -> (Tensor?, Tensor?, Tensor?) {
+        let axes = rank == 2 ? [0] : [0, 2, 3]
+        let pshape = rank == 2 ? [1, shape[1]] : [1, shape[1], 1, 1]
+        let centered = try self - mean(axes: axes, keepDims: true)
+        let invStd = try ((centered * centered).mean(axes: axes, keepDims: true) + eps).pow(-0.5)
+        let xhat = try centered * invStd
+        var gx: Tensor? = nil
+        if input {
+            let gxhat = try weight.map { try gy * $0.reshaped(pshape) } ?? gy
+            let inner = try gxhat - gxhat.mean(axes: axes, keepDims: true)
+                - xhat * (gxhat * xhat).mean(axes: axes, keepDims: true)
+            gx = try invStd * inner
+        }
+        let gw = needW ? try (gy * xhat).sum(axes: axes) : nil
+        let gb = needB ? try gy.sum(axes: axes) : nil
+        return (gx, gw, gb)
+    }
+}
