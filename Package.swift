@@ -23,6 +23,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS", "CSupport"], path: "Sources/Tensor"),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], path: "Sources/Data"),
         .target(name: "NN", dependencies: ["Tensor", "Data"], path: "Sources/NN"),
+        .target(name: "Plot", path: "Sources/Plot"),
 
         .executableTarget(name: "losscape-bench", dependencies: ["Tensor", "NN"],
                           path: "Benchmarks/LosscapeBench"),
@@ -30,5 +31,6 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "CZlib"], path: "Tests/DataTests"),
         .testTarget(name: "NNTests", dependencies: ["NN", "Data", "Tensor"], path: "Tests/NNTests"),
+        .testTarget(name: "PlotTests", dependencies: ["Plot"], path: "Tests/PlotTests"),
     ]
 )
