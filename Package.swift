@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "Data", targets: ["Data"]),
         .library(name: "NN", targets: ["NN"]),
+        .library(name: "Train", targets: ["Train"]),
     ],
     targets: [
         // System libraries and our own small C target (signal flag: Swift 6 cannot touch C globals).
@@ -23,6 +24,7 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS", "CSupport"], path: "Sources/Tensor"),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], path: "Sources/Data"),
         .target(name: "NN", dependencies: ["Tensor", "Data"], path: "Sources/NN"),
+        .target(name: "Train", dependencies: ["NN", "Data", "Tensor"], path: "Sources/Train"),
         .target(name: "Plot", path: "Sources/Plot"),
 
         .executableTarget(name: "losscape-bench", dependencies: ["Tensor", "NN"],
@@ -31,6 +33,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "CZlib"], path: "Tests/DataTests"),
         .testTarget(name: "NNTests", dependencies: ["NN", "Data", "Tensor"], path: "Tests/NNTests"),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "NN", "Data", "Tensor"], path: "Tests/TrainTests"),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], path: "Tests/PlotTests"),
     ]
 )
