@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Data", targets: ["Data"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Train", targets: ["Train"]),
+        .library(name: "Sharpness", targets: ["Sharpness"]),
     ],
     targets: [
         // System libraries and our own small C target (signal flag: Swift 6 cannot touch C globals).
@@ -26,6 +27,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensor", "Data"], path: "Sources/NN"),
         .target(name: "Train", dependencies: ["NN", "Data", "Tensor"], path: "Sources/Train"),
         .target(name: "Plot", path: "Sources/Plot"),
+        .target(name: "Sharpness", dependencies: ["Tensor", "CBLAS"], path: "Sources/Sharpness"),
 
         .executableTarget(name: "losscape-bench", dependencies: ["Tensor", "NN"],
                           path: "Benchmarks/LosscapeBench"),
@@ -34,6 +36,8 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "CZlib"], path: "Tests/DataTests"),
         .testTarget(name: "NNTests", dependencies: ["NN", "Data", "Tensor"], path: "Tests/NNTests"),
         .testTarget(name: "TrainTests", dependencies: ["Train", "NN", "Data", "Tensor"], path: "Tests/TrainTests"),
+        .testTarget(name: "SharpnessTests", dependencies: ["Sharpness", "Tensor", "CBLAS"],
+                    path: "Tests/SharpnessTests", exclude: ["Fixtures"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], path: "Tests/PlotTests"),
     ]
 )
