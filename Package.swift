@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Plot", path: "Sources/Plot"),
         .target(name: "Sharpness", dependencies: ["Tensor", "CBLAS"], path: "Sources/Sharpness"),
 
-        .executableTarget(name: "losscape-bench", dependencies: ["Tensor", "NN"],
+        .executableTarget(name: "losscape-bench", dependencies: ["Tensor", "Data", "NN", "Train"],
                           path: "Benchmarks/LosscapeBench"),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),

@@ -146,6 +146,7 @@ func machine() -> [String: Any] {
 }
 
 let wanted = Set(CommandLine.arguments.dropFirst())
+/// Sections that run when none is named; the real-data result runs take minutes and run only by name.
 func want(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) }
 
 var report: [String: Any] = ["machine": machine()]
@@ -158,7 +159,8 @@ do {
     }
     if want("conv") { report["conv2d"] = try benchConv(sgemmRate: sgemmRate) }
     if want("hvp") { report["hvp"] = try benchHVP() }
-    if want("r16") { report["r16"] = try benchTrainStep("r16_28", model: try ResNet.resnet18(inChannels: 1, width: 16, seed: 1), input: [128, 1, 28, 28], reps: 9, sgemmRate: nil) }
+    if wanted.contains("results-mlp") { report["results_mlp"] = try resultMLP() }
+    if wanted.contains("results-resnet") { report["results_resnet"] = try resultResNet() }
     if want("train") { report["train_step"] = try benchTraining(sgemmRate: sgemmRate) }
 } catch {
     FileHandle.standardError.write("losscape-bench: \(error)\n".data(using: .utf8)!)
