@@ -27,16 +27,16 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensor", "Data"], path: "Sources/NN"),
         .target(name: "Train", dependencies: ["NN", "Data", "Tensor"], path: "Sources/Train"),
         .target(name: "Plot", path: "Sources/Plot"),
-        .target(name: "Sharpness", dependencies: ["Tensor", "CBLAS"], path: "Sources/Sharpness"),
+        .target(name: "Sharpness", dependencies: ["Tensor", "Data", "NN", "Train", "CBLAS"], path: "Sources/Sharpness"),
 
-        .executableTarget(name: "losscape-bench", dependencies: ["Tensor", "Data", "NN", "Train"],
+        .executableTarget(name: "losscape-bench", dependencies: ["Tensor", "Data", "NN", "Train", "Sharpness"],
                           path: "Benchmarks/LosscapeBench"),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensor", "CZlib"], path: "Tests/DataTests"),
         .testTarget(name: "NNTests", dependencies: ["NN", "Data", "Tensor"], path: "Tests/NNTests"),
         .testTarget(name: "TrainTests", dependencies: ["Train", "NN", "Data", "Tensor"], path: "Tests/TrainTests"),
-        .testTarget(name: "SharpnessTests", dependencies: ["Sharpness", "Tensor", "CBLAS"],
+        .testTarget(name: "SharpnessTests", dependencies: ["Sharpness", "Tensor", "Data", "NN", "Train", "CBLAS"],
                     path: "Tests/SharpnessTests", exclude: ["Fixtures"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], path: "Tests/PlotTests"),
     ]

@@ -153,6 +153,152 @@ def bench_train():
     }
 
 
+# ---- measures (issue 4): top-10 Hessian eigenvalues and a RAG pass --------------------------
+
+FMNIST = "/usr/share/datasets/fashion-mnist"
+
+
+def fashion_mnist_prefix(n):
+    """The first n training images (N×1×28×28, pixels in [0, 1]) and labels, as Losscape loads them."""
+    import gzip
+    import numpy as np
+    with gzip.open(f"{FMNIST}/train-images-idx3-ubyte.gz") as f:
+        x = np.frombuffer(f.read(), np.uint8, offset=16)[: n * 784]
+    with gzip.open(f"{FMNIST}/train-labels-idx1-ubyte.gz") as f:
+        y = np.frombuffer(f.read(), np.uint8, offset=8)[:n]
+    x = torch.from_numpy(x.reshape(n, 1, 28, 28).astype(np.float32) / 255)
+    return x, torch.from_numpy(y.astype(np.int64))
+
+
+def hashed_uniform(count, layer, bound):
+    """Benchmarks/LosscapeBench/Measures.swift's hashedUniform: the same weights on both sides."""
+    import numpy as np
+    m = np.uint64(0xFFFFFFFF)
+    h = (np.arange(count, dtype=np.uint64) + np.uint64(7919 * layer)) & m
+    h ^= h >> np.uint64(16)
+    h = (h * np.uint64(0x85EBCA6B)) & m
+    h ^= h >> np.uint64(13)
+    h = (h * np.uint64(0xC2B2AE35)) & m
+    h ^= h >> np.uint64(16)
+    return torch.from_numpy((bound * (2 * h.astype(np.float64) / 4294967296 - 1)).astype(np.float32))
+
+
+def bench_top_eigenvalues():
+    """Top-10 (LM) of MLP 784-512-512-10 on 512 images: scipy's eigsh on a LinearOperator of
+    torch HVPs (first backward's graph kept), and hessian-eigenthings' way (its lanczos(): eigsh
+    with ncv = 2k, maxiter 20, tol 1e-6, and an HVP operator that recomputes the gradient for
+    every product). Residuals ‖Hv − λv‖/|λ| are checked afterwards (not counted)."""
+    import numpy as np
+    from scipy.sparse.linalg import LinearOperator, eigsh, ArpackNoConvergence
+    x, y = fashion_mnist_prefix(512)
+    x = x.reshape(512, 784)
+    model = mlp([784, 512, 512, 10])
+    fan_in = [784, 784, 512, 512, 512, 512]
+    with torch.no_grad():
+        for l, p in enumerate(model.parameters()):
+            p.copy_(hashed_uniform(p.numel(), l, 1 / fan_in[l] ** 0.5).reshape(p.shape))
+    params = list(model.parameters())
+    n = sum(p.numel() for p in params)
+
+    def split(v):
+        t = torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32))
+        out, o = [], 0
+        for p in params:
+            out.append(t[o:o + p.numel()].view_as(p))
+            o += p.numel()
+        return out
+
+    def run(kept, **eigsh_args):
+        count = [0]
+        g_kept = torch.autograd.grad(F.cross_entropy(model(x), y), params, create_graph=True) if kept else None
+
+        def matvec(v):
+            count[0] += 1
+            g = g_kept if kept else torch.autograd.grad(F.cross_entropy(model(x), y), params, create_graph=True)
+            hv = torch.autograd.grad(g, params, split(v.ravel()), retain_graph=kept)
+            return torch.cat([h.reshape(-1) for h in hv]).double().numpy()
+
+        op = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
+        t0 = time.perf_counter()
+        status = "converged"
+        try:
+            vals, vecs = eigsh(op, k=10, which="LM", **eigsh_args)
+        except ArpackNoConvergence as e:
+            vals, vecs, status = e.eigenvalues, e.eigenvectors, "no convergence"
+        t = time.perf_counter() - t0
+        hvps = count[0]
+        res = []
+        for i in range(len(vals)):
+            hv = matvec(vecs[:, i])
+            res.append(float(np.linalg.norm(hv - vals[i] * vecs[:, i]) / abs(vals[i])))
+        order = np.argsort(-np.abs(vals))
+        return {"seconds": round(t, 3), "hvps": hvps, "status": status,
+                "converged": int(sum(r <= 1e-4 for r in res)), "max_residual": max(res) if res else None,
+                "values": [round(float(vals[i]), 6) for i in order]}
+
+    return {"model": "MLP 784-512-512-10 (hashed weights), 512 Fashion-MNIST images, k 10 LM",
+            "scipy_eigsh_tol_1e-4": run(True, tol=1e-4),
+            "hessian_eigenthings_lanczos": run(False, tol=1e-6, ncv=20, maxiter=20)}
+
+
+def bench_rag_pass():
+    """One RAG pass (eval mode, ascent step 0.1, perturbed loss on the previous batch, weights
+    copied back) and one SGD training epoch over the first 10,000 images, ResNet-18 width 16,
+    batch 128; interleaved twice, the faster of each kept."""
+    x, y = fashion_mnist_prefix(10000)
+    torch.manual_seed(0)
+    model = ResNet18(1, 10, 16)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    n, batch = x.shape[0], 128
+
+    def epoch():
+        model.train()
+        perm = torch.randperm(n)
+        for i in range(0, n, batch):
+            idx = perm[i:i + batch]
+            opt.zero_grad(set_to_none=True)
+            logits = model(x[idx])
+            loss = F.cross_entropy(logits, y[idx])
+            loss.backward()
+            opt.step()
+            loss.item()
+            (logits.argmax(1) == y[idx]).sum().item()
+
+    def rag(step=0.1):
+        model.eval()
+        params = [p for p in model.parameters() if p.requires_grad]
+        perm = torch.randperm(n)
+        batches = [perm[i:i + batch] for i in range(0, n, batch)]
+        saved = [p.detach().clone() for p in params]
+        prev, adv, plain = batches[-1], [], []
+        for idx in batches:
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            grads = torch.autograd.grad(loss, params)
+            plain.append(loss.item())
+            with torch.no_grad():
+                for p, g in zip(params, grads):
+                    p.add_(g, alpha=step)
+                adv.append(F.cross_entropy(model(x[prev]), y[prev]).item())
+                for p, s in zip(params, saved):
+                    p.copy_(s)
+            prev = idx
+        return adv, plain
+
+    epochs, passes = [], []
+    for _ in range(2):
+        t0 = time.perf_counter(); epoch(); epochs.append(time.perf_counter() - t0)
+        t0 = time.perf_counter(); rag(); passes.append(time.perf_counter() - t0)
+    e, r = min(epochs), min(passes)
+    model.train()
+    return {"model": "ResNet-18 width 16, 10000 Fashion-MNIST images, batch 128",
+            "rag_seconds": round(r, 3), "epoch_seconds": round(e, 3), "rag_over_epoch": round(r / e, 3),
+            "rag_seconds_all": [round(t, 3) for t in passes], "epoch_seconds_all": [round(t, 3) for t in epochs]}
+
+
+def bench_measures():
+    return {"top10_eigenvalues": bench_top_eigenvalues(), "rag_pass": bench_rag_pass()}
+
+
 if __name__ == "__main__":
     wanted = set(sys.argv[1:])
     want = lambda name: not wanted or name in wanted
@@ -165,4 +311,6 @@ if __name__ == "__main__":
         report["hvp"] = bench_hvp()
     if want("train"):
         report["train_step"] = bench_train()
+    if want("measures"):
+        report["measures"] = bench_measures()
     print(json.dumps(report, indent=2, sort_keys=True))

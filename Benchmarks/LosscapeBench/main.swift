@@ -1,5 +1,5 @@
 // losscape-bench: speed of the engine's hot paths, printed as JSON (scripts/bench runs it in release).
-//   losscape-bench [sgemm] [conv] [hvp] [train]     (all when none named)
+//   losscape-bench [sgemm] [conv] [hvp] [train] [measures]     (all when none named)
 import Foundation
 import NN
 import Tensor
@@ -162,6 +162,7 @@ do {
     if wanted.contains("results-mlp") { report["results_mlp"] = try resultMLP() }
     if wanted.contains("results-resnet") { report["results_resnet"] = try resultResNet() }
     if want("train") { report["train_step"] = try benchTraining(sgemmRate: sgemmRate) }
+    if want("measures") { report["measures"] = try benchMeasures() }
 } catch {
     FileHandle.standardError.write("losscape-bench: \(error)\n".data(using: .utf8)!)
     exit(1)

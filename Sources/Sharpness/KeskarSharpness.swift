@@ -7,7 +7,9 @@ import Tensor
 public enum KeskarSubspace: Sendable {
     /// A = I: y has one entry per parameter.
     case full
-    /// A is n×p with i.i.d. N(0, 1) entries drawn from `seed` (column by column).
+    /// A is n×p with i.i.d. N(0, 1) entries drawn from `seed`: column j is n draws of
+    /// `RandomGenerator(seed: mixSeed(seed, j)).normal()`, stored when n·p ≤ 2²⁶ and regenerated
+    /// on the fly in row blocks above that (`RandomSubspace`).
     case random(dimension: Int, seed: UInt64)
 }
 
@@ -72,26 +74,24 @@ public struct KeskarSharpness: Sendable {
         guard eps > 0, eps.isFinite else { throw SharpnessError("keskar", "eps must be positive, got \(eps)") }
         guard iterations >= 1 else { throw SharpnessError("keskar", "iterations must be at least 1") }
 
-        // A as columns (n floats each), A⁺w, and the box.
-        var columns: [[Float]] = []
+        // A (nil for the identity), A⁺w, and the box.
+        var matrix: RandomSubspace? = nil
         let coordinates: [Double]
         switch subspace {
         case .full:
             coordinates = w.map(Double.init)
         case .random(let p, let seed):
             guard p >= 1, p <= n else { throw SharpnessError("keskar", "subspace dimension \(p) must be in 1...\(n)") }
-            var rng = RandomGenerator(seed: seed)
-            columns = (0..<p).map { _ in gaussian(n, &rng) }
-            coordinates = try leastSquaresCoordinates(columns, w)
+            let a = RandomSubspace(rows: n, columns: p, seed: seed)
+            coordinates = try a.pseudoInverseTimes(w)
+            matrix = a
         }
         let radius = coordinates.map { eps * (abs($0) + 1) }
         let bounds = Bounds(lower: radius.map { -$0 }, upper: radius)
 
         func parameters(_ y: [Double]) -> [Float] {
-            if columns.isEmpty { return (0..<n).map { Float(Double(w[$0]) + y[$0]) } }
-            var p = w
-            for (j, a) in columns.enumerated() { axpy(Float(y[j]), a, &p) }
-            return p
+            guard let matrix else { return (0..<n).map { Float(Double(w[$0]) + y[$0]) } }
+            return matrix.combine(w, y)
         }
         var lossAtW: Double? = nil
         func objective(_ y: [Double]) throws -> (value: Double, gradient: [Double]) {
@@ -100,7 +100,7 @@ public struct KeskarSharpness: Sendable {
                 throw SharpnessError("keskar", "loss gradient has \(gradient.count) entries for \(n) parameters")
             }
             if lossAtW == nil { lossAtW = value }   // the first evaluation is at y = 0
-            let gy = columns.isEmpty ? gradient.map { -Double($0) } : columns.map { -dot($0, gradient) }
+            let gy = matrix.map { $0.transposeTimes(gradient).map { -$0 } } ?? gradient.map { -Double($0) }
             return (-value, gy)
         }
 

@@ -61,8 +61,10 @@ final class KeskarSharpnessTests: XCTestCase {
         XCTAssertGreaterThan(k.value, 0)
         for (y, r) in zip(k.y, k.radius) { XCTAssertLessThanOrEqual(abs(y), r) }
         // maxLoss is the loss at w + Ay for the reported y, with A redrawn from the same seed.
-        var rng = RandomGenerator(seed: 3)
-        let columns = (0..<p).map { _ in gaussian(n, &rng) }
+        let columns = (0..<p).map { j -> [Float] in
+            var rng = RandomGenerator(seed: mixSeed(3, j))
+            return gaussian(n, &rng)
+        }
         var params = w
         for (j, a) in columns.enumerated() { axpy(Float(k.y[j]), a, &params) }
         XCTAssertEqual(f.loss(params).value, k.maxLoss, accuracy: 1e-12)
