@@ -174,3 +174,34 @@ extension Tensor {
         return (gx, gw, gb)
     }
 }
+
+extension Tensor {
+    /// y[n, c, …] = x[n, c, …]·scale[c] + shift[c] in one pass: evaluation-mode BatchNorm (the
+    /// composite form cost three broadcast passes). Differentiable in x, scale and shift; the scale
+    /// gradient Σ gy·x uses a fused kernel unless a graph is being recorded.
+    func channelAffine(scale: Tensor, shift: Tensor?) throws -> Tensor {
+        guard rank == 2 || rank == 4, scale.shape == [shape[1]], shift.map({ $0.shape == [shape[1]] }) ?? true else {
+            throw TensorError("channel_affine", "input \(shapeString(shape)) with scale \(shapeString(scale.shape))")
+        }
+        let l = ChannelLayout(shape)
+        let out = Tensor(uninitializedShape: shape)
+        BatchNormKernels.affine(ptr, out.ptr, l, scale: scale.scalars, shift: shift?.scalars ?? [Float](repeating: 0, count: l.c))
+        let x = self
+        let inputs = [x, scale] + (shift.map { [$0] } ?? [])
+        return Tensor.result(out, op: "channel_affine", inputs: inputs) { gy, needs in
+            let axes = x.rank == 2 ? [0] : [0, 2, 3]
+            let gx = needs[0] ? try gy.channelAffine(scale: scale, shift: nil) : nil
+            var gs: Tensor? = nil
+            if needs[1] {
+                if GradMode.isEnabled {
+                    gs = try (gy * x).sum(axes: axes)
+                } else {
+                    let (_, sums) = BatchNormKernels.gradientSums(gy.ptr, x.ptr, l, mean: [Double](repeating: 0, count: l.c))
+                    gs = Tensor(sums.map { Float($0) }, shape: [l.c])
+                }
+            }
+            let gb = shift != nil && needs[2] ? try gy.sum(axes: axes) : nil
+            return [gx, gs] + (shift != nil ? [gb] : [])
+        }
+    }
+}

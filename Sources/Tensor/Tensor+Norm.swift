@@ -17,7 +17,6 @@ extension Tensor {
             }
         }
         let axes = rank == 2 ? [0] : [0, 2, 3]
-        let pshape = rank == 2 ? [1, c] : [1, c, 1, 1]
         let n = axes.reduce(1) { $0 * shape[$1] }
         if training {
             guard n > 1 else {
@@ -37,11 +36,12 @@ extension Tensor {
         guard let runningMean, let runningVar else {
             throw TensorError("batch_norm", "evaluation needs running_mean and running_var")
         }
-        // Evaluation is an affine map per channel; the weight is folded into the scale.
-        let invStd = try (runningVar.detached().reshaped(pshape) + eps).pow(-0.5)
-        let scale = try weight.map { try invStd * $0.reshaped(pshape) } ?? invStd
-        let y = try (self - runningMean.detached().reshaped(pshape)) * scale
-        return try bias.map { try y + $0.reshaped(pshape) } ?? y
+        // Evaluation is an affine map per channel: scale = w/√(var + eps), shift = b − mean·scale.
+        let invStd = try (runningVar.detached() + eps).pow(-0.5)
+        let scale = try weight.map { try invStd * $0 } ?? invStd
+        let shiftFromMean = try -(runningMean.detached() * scale)
+        let shift = try bias.map { try $0 + shiftFromMean } ?? shiftFromMean
+        return try channelAffine(scale: scale, shift: shift)
     }
 
     /// Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1 − p).

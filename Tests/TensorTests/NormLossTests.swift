@@ -220,6 +220,21 @@ final class BatchNormTests: XCTestCase {
         XCTAssertTrue(composite[0].requiresGrad)
     }
 
+    func testEvalGradientFusedMatchesComposite() throws {
+        var rng = RandomGenerator(seed: 6)
+        let x = Tensor.randn([5, 3, 2, 4], using: &rng).requiringGrad()
+        let w = (Tensor.rand([3], using: &rng) + 0.5).requiringGrad()
+        let b = Tensor.randn([3], using: &rng).requiringGrad()
+        let rm = Tensor.randn([3], using: &rng), rv = Tensor.rand([3], using: &rng) + 0.5
+        let gy = Tensor.randn([5, 3, 2, 4], using: &rng)
+        let y = try x.batchNorm(weight: w, bias: b, runningMean: rm, runningVar: rv, training: false)
+        let fused = try gradients(of: y, wrt: [x, w, b], seed: gy)
+        let composite = try gradients(of: y, wrt: [x, w, b], seed: gy, createGraph: true)
+        for (f, c) in zip(fused, composite) {
+            for (u, v) in zip(f.scalars, c.scalars) { XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, abs(v))) }
+        }
+    }
+
     func testEvalDerivatives() throws {
         let rm = Tensor([0.5, -0.25]), rv = Tensor([2, 0.5])
         try checkDerivatives("batch norm eval", [sample([3, 2, 2, 2], seed: 2009), sample([2], seed: 2010, low: 0.5, high: 1.5), sample([2], seed: 2011)]) {
