@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Train", targets: ["Train"]),
         .library(name: "Sharpness", targets: ["Sharpness"]),
+        .library(name: "Lang", targets: ["Lang"]),
+        .executable(name: "losscape", targets: ["losscape"]),
     ],
     targets: [
         // System libraries and our own small C target (signal flag: Swift 6 cannot touch C globals).
@@ -26,8 +28,13 @@ let package = Package(
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], path: "Sources/Data"),
         .target(name: "NN", dependencies: ["Tensor", "Data"], path: "Sources/NN"),
         .target(name: "Train", dependencies: ["NN", "Data", "Tensor"], path: "Sources/Train"),
-        .target(name: "Plot", path: "Sources/Plot"),
         .target(name: "Sharpness", dependencies: ["Tensor", "Data", "NN", "Train", "CBLAS"], path: "Sources/Sharpness"),
+        .target(name: "Plot", path: "Sources/Plot"),
+        // The interpreter's hot loop mutates class state constantly; dynamic exclusivity checks cost ~12 %.
+        .target(name: "Lang", dependencies: ["Tensor", "Data", "CSupport"], path: "Sources/Lang",
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+        .executableTarget(name: "losscape", dependencies: ["Lang", "CEditLine", "CSupport", "CBLAS"],
+                          path: "Sources/losscape"),
 
         .executableTarget(name: "losscape-bench", dependencies: ["Tensor", "Data", "NN", "Train", "Sharpness"],
                           path: "Benchmarks/LosscapeBench"),
@@ -39,5 +46,7 @@ let package = Package(
         .testTarget(name: "SharpnessTests", dependencies: ["Sharpness", "Tensor", "Data", "NN", "Train", "CBLAS"],
                     path: "Tests/SharpnessTests", exclude: ["Fixtures"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], path: "Tests/PlotTests"),
+        .testTarget(name: "LangTests", dependencies: ["Lang", "Tensor", "CSupport", "losscape"], path: "Tests/LangTests",
+                    exclude: ["golden"]),
     ]
 )
