@@ -69,7 +69,7 @@ extension Tensor {
 
     func normalizeAxis(_ axis: Int, op: String) throws -> Int {
         let a = axis < 0 ? axis + rank : axis
-        guard a >= 0 && a < Swift.max(rank, 1) else {
+        guard a >= 0 && a < rank else {
             throw TensorError(op, "axis \(axis) out of range for shape \(shapeString(shape))")
         }
         return a

@@ -14,6 +14,17 @@ final class BadInputTests: XCTestCase {
         assertTensorError("matmul", mentions: ["[2, 3]", "[2, 3, 4]"]) { try m23.matmul(Tensor.zeros([2, 3, 4])) }
     }
 
+    /// A scalar has no axis 0: reductions and joins over it must throw, not index past its shape.
+    func testAxisOnScalar() {
+        let s = Tensor(scalar: 3)
+        assertTensorError("sum", mentions: ["[]"]) { try s.sum(axes: [0]) }
+        assertTensorError("mean", mentions: ["[]"]) { try s.mean(axes: [0]) }
+        assertTensorError("max", mentions: ["[]"]) { try s.max(axes: [0]) }
+        assertTensorError("argmax", mentions: ["[]"]) { try s.argmax(axis: 0) }
+        assertTensorError("concat", mentions: ["[]"]) { try Tensor.concat([s, s]) }
+        XCTAssertEqual(try s.sum().item(), 3)
+    }
+
     func testNonBroadcastableElementwise() {
         assertTensorError("add", mentions: ["[2, 3]", "[4]"]) { try m23 + Tensor.zeros([4]) }
         assertTensorError("sub", mentions: ["[2, 3]", "[2, 2]"]) { try m23 - Tensor.zeros([2, 2]) }
