@@ -22,12 +22,14 @@ final class Storage: @unchecked Sendable {
 
 /// Recycles large buffers. A training step allocates the same sizes every time; fresh pages from
 /// the kernel cost a page fault and a zeroing each (measured: 8 % of an HVP), so freed buffers of
-/// 64 KiB and more wait here for the next request of the same rounded size, up to `limit` bytes.
+/// 64 KiB and more wait here for the next request of the same rounded size, up to `limit` bytes
+/// (an eighth of physical memory, at least 1 GiB: a width-64 ResNet-18 step at batch 128 frees
+/// more than 1 GiB of activations, and refilling them from the kernel showed up as page faults).
 enum BufferCache {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var free: [Int: [UnsafeMutableRawPointer]] = [:]
     nonisolated(unsafe) private static var cached = 0
-    nonisolated(unsafe) static var limit = 1 << 30
+    nonisolated(unsafe) static var limit = Swift.max(1 << 30, Int(ProcessInfo.processInfo.physicalMemory / 8))
     private static let minimum = 1 << 16
 
     static func roundedSize(_ bytes: Int) -> Int {
