@@ -40,6 +40,15 @@ struct ConvGeometry {
     var group: Int { Swift.max(1, Swift.min(n, ConvGeometry.budget / Swift.max(k * p, 1))) }
     static let budget = 1 << 20
 
+    /// For stride 1 and a square kernel with padding p ≤ k − 1: the geometry of dx as a
+    /// convolution of dY [N, O, Ho, Wo] with the flipped kernel [C, O, k, k] and padding k − 1 − p.
+    var flippedForInputGradient: ConvGeometry? {
+        guard stride == 1, kh == kw, padding <= kh - 1, !isPointwise,
+              let g = try? ConvGeometry(input: outputShape, weight: [c, o, kh, kw], stride: 1, padding: kh - 1 - padding),
+              g.outputShape == inputShape else { return nil }
+        return g
+    }
+
     /// A 1×1, stride-1, unpadded convolution needs no im2col: each image already is [C, P].
     var isPointwise: Bool { kh == 1 && kw == 1 && stride == 1 && padding == 0 }
 }
@@ -154,6 +163,12 @@ enum ConvKernels {
     /// uses im2col(x), and the same buffer then takes Wᵀ·dY for col2im into dx.
     /// dx needs the weight `w`, dW the input `x`; pass nil for a gradient that is not wanted.
     static func backward(_ gy: Tensor, _ gm: ConvGeometry, x: Tensor?, w: Tensor?) -> (dx: Tensor?, dw: Tensor?) {
+        if let w, let flipped = gm.flippedForInputGradient {
+            // dx of a stride-1 convolution is the convolution of dY with the flipped, transposed
+            // kernel: an im2col product with K = 9·O instead of a K = O product and a col2im scatter.
+            let dx = forward(gy, w.flippedTransposedKernel(), flipped)
+            return (dx, x.map { backward(gy, gm, x: $0, w: nil).dw! })
+        }
         let dx = w != nil ? Tensor(storage: Storage(zeros: gm.n * gm.c * gm.h * gm.w), shape: gm.inputShape) : nil
         let dw = x != nil ? Tensor(storage: Storage(zeros: gm.o * gm.k), shape: gm.weightShape) : nil
         if gm.isPointwise {
@@ -216,5 +231,20 @@ extension Tensor {
         return result(out, op: "conv2d_weight_grad", inputs: [x, gy]) { v, needs in
             [needs[0] ? convInputGradOp(gy, v, gm) : nil, needs[1] ? convOp(x, v, gm) : nil]
         }
+    }
+}
+
+extension Tensor {
+    /// [O, C, k, k] → [C, O, k, k] with both spatial axes reversed.
+    func flippedTransposedKernel() -> Tensor {
+        let (o, c, kh, kw) = (shape[0], shape[1], shape[2], shape[3])
+        let out = Tensor(uninitializedShape: [c, o, kh, kw])
+        for oi in 0..<o {
+            for ci in 0..<c {
+                let src = ptr + (oi * c + ci) * kh * kw, dst = out.ptr + (ci * o + oi) * kh * kw
+                for i in 0..<kh { for j in 0..<kw { dst[i * kw + j] = src[(kh - 1 - i) * kw + (kw - 1 - j)] } }
+            }
+        }
+        return out
     }
 }
