@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Sharpness", dependencies: ["Tensor", "Data", "NN", "Train", "CBLAS"], path: "Sources/Sharpness"),
         .target(name: "Plot", path: "Sources/Plot"),
         // The interpreter's hot loop mutates class state constantly; dynamic exclusivity checks cost ~12 %.
-        .target(name: "Lang", dependencies: ["Tensor", "Data", "CSupport"], path: "Sources/Lang",
+        .target(name: "Lang", dependencies: ["Tensor", "Data", "NN", "Train", "Sharpness", "CSupport", "Plot"], path: "Sources/Lang",
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         .executableTarget(name: "losscape", dependencies: ["Lang", "CEditLine", "CSupport", "CBLAS"],
                           path: "Sources/losscape"),

@@ -16,6 +16,8 @@ public indirect enum ArgType: Sendable {
     case sequence
     /// A list of records, or a record of lists (columns).
     case rows
+    /// A host object of that `typeName` ("model", "dataset", "optimizer", "schedule", "tracker").
+    case object(String)
     /// `nil` or the wrapped type.
     case optional(ArgType)
     case oneOf([ArgType])
@@ -37,6 +39,7 @@ public indirect enum ArgType: Sendable {
         case .shape: "a shape (a whole number or a list of whole numbers)"
         case .sequence: "a list, range, string, tensor or record"
         case .rows: "a list of records or a record of lists"
+        case .object(let kind): ("aeiou".contains(kind.first ?? "x") ? "an " : "a ") + kind
         case .optional(let t): t.name + " or nil"
         case .oneOf(let ts): ts.map(\.name).joined(separator: " or ")
         }
@@ -58,6 +61,7 @@ public indirect enum ArgType: Sendable {
         case (.sequence, .list), (.sequence, .range), (.sequence, .string), (.sequence, .tensor), (.sequence, .record):
             return true
         case (.rows, .list), (.rows, .record): return true
+        case (.object(let kind), .object(let o)): return o.typeName == kind
         case (.optional, .null): return true
         case (.optional(let t), _): return t.accepts(v)
         case (.oneOf(let ts), _): return ts.contains { $0.accepts(v) }
@@ -79,12 +83,15 @@ public struct Param: Sendable {
     /// Defaults are plain data (Sendable), turned into values at each call.
     enum DefaultValue: Sendable {
         case null, bool(Bool), number(Double), string(String)
+        /// A list of numbers (a fresh list at each call: lists are shared and mutable).
+        case numbers([Double])
         var value: Value {
             switch self {
             case .null: .null
             case .bool(let b): .bool(b)
             case .number(let d): .number(d)
             case .string(let s): .string(s)
+            case .numbers(let xs): .list(ListValue(xs.map { .number($0) }))
             }
         }
     }
@@ -111,6 +118,10 @@ public struct Param: Sendable {
         Param(name: name, type: type, defaultValue: .string(d), isVariadic: false, doc: doc)
     }
 
+    public static func optional(_ name: String, _ type: ArgType, default d: [Double], _ doc: String = "") -> Param {
+        Param(name: name, type: type, defaultValue: .numbers(d), isVariadic: false, doc: doc)
+    }
+
     /// `name...`: the remaining positional arguments.
     public static func variadic(_ name: String, _ type: ArgType, _ doc: String = "") -> Param {
         Param(name: name, type: type, defaultValue: nil, isVariadic: true, doc: doc)
@@ -125,6 +136,7 @@ public struct Param: Sendable {
         case .bool(let b): text = b ? "true" : "false"
         case .number(let x): text = formatNumber(x)
         case .string(let s): text = quoteString(s)
+        case .numbers(let xs): text = "[" + xs.map(formatNumber).joined(separator: ", ") + "]"
         }
         return "\(name): \(text)"
     }
@@ -226,7 +238,7 @@ func describeType(_ v: Value) -> String {
     case .tensor(let t): "a tensor of shape [\(t.shape.map(String.init).joined(separator: ", "))]"
     case .string: "a string"
     case .function, .builtin: "a function"
-    case .object(let o): "a \(o.typeName)"
+    case .object(let o): ArgType.object(o.typeName).name
     }
 }
 
@@ -401,6 +413,11 @@ public enum Builtins {
         registerMath,
         registerTensors,
         registerFiles,
+        registerData,
+        registerModels,
+        registerTraining,
+        registerMeasures,
+        registerPlots,
     ]
 
     /// A fresh registry holding every standard builtin.

@@ -16,10 +16,14 @@ public enum Driver {
     public static let usage = """
         usage: losscape [options] [FILE.lsc [args…]]
                losscape [options] -e CODE [args…]
-               losscape notebook FILE.lsc
+               losscape [options] notebook FILE.lsc [-o DIR] [args…]
 
         With no FILE, losscape starts the REPL (or, when stdin is not a terminal, runs the
         statements it reads, echoing the value of each bare expression).
+
+        notebook runs FILE.lsc cell by cell (cells start at lines beginning #%%) and writes
+        DIR/FILE.md, a Markdown report with each cell's code, output, last value, plots and
+        time; DIR defaults to FILE-report/ beside the notebook. Plots go beside the report.
 
         options:
           -e CODE              run CODE as a script
@@ -44,6 +48,8 @@ public enum Driver {
         public var markdown = false
         public var help = false
         public var notebook = false
+        /// `notebook -o DIR`: the report's folder.
+        public var notebookOutput: String?
     }
 
     /// Parses the command line (without the program name). Options come before the script;
@@ -77,7 +83,7 @@ public enum Driver {
                 return o
             case "notebook" where o.script == nil:
                 o.notebook = true
-                o.arguments = Array(argv[(i + 1)...])
+                try parseNotebook(Array(argv[(i + 1)...]), into: &o)
                 return o
             default:
                 if a.hasPrefix("-") && a != "-" { throw UsageError("unknown option '\(a)'") }
@@ -116,16 +122,13 @@ public enum Driver {
             print(Builtins.standard().markdown(), terminator: "")
             return success
         }
-        if options.notebook {
-            writeError("losscape: notebooks are not available yet (they come with the plots/notebooks layer)\n")
-            return usageError
-        }
         if let seed = options.seed { GlobalRandom.seed(seed) }
         if let n = options.threads {
             Parallelism.workers = n
             setThreads(n)
         }
         if options.quiet { ProgressReporter.isEnabled = false }
+        if options.notebook { return runNotebook(options) }
 
         if let code = options.code {
             return runScript(options.arguments) { try $0.run(code, file: "<-e>") }

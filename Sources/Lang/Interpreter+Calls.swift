@@ -10,6 +10,8 @@ extension Interpreter {
             return try callClosure(c, positional, keywords, at: loc)
         case .builtin(let b):
             return try callBuiltin(b, positional, keywords, at: loc)
+        case .object(let o as any CallableLangObject):
+            return try callObject(o, positional, keywords, at: loc)
         default:
             throw LangError.runtime("cannot call \(describeType(callee)) (it is not a function)", at: loc)
         }
@@ -37,6 +39,19 @@ extension Interpreter {
                 e.wantsUsage = false
             }
             throw e
+        }
+    }
+
+    private func callObject(_ o: any CallableLangObject, _ positional: [Value],
+                            _ keywords: [(String, Value, SourceLocation)], at loc: SourceLocation) throws -> Value {
+        try step(at: loc)
+        let saved = currentCallSite
+        currentCallSite = loc
+        defer { currentCallSite = saved }
+        do {
+            return try o.call(positional, keywords.map { (name: $0.0, value: $0.1) }, self)
+        } catch {
+            throw locate(error, loc)
         }
     }
 

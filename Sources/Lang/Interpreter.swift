@@ -34,6 +34,9 @@ public final class Interpreter {
     public var limits = Limits()
     /// Where `print` and the REPL's echo write (text including its newline). Defaults to stdout.
     public var output: (String) -> Void = { text in Swift.print(text, terminator: "") }
+    /// Where plots without `out:` go and who hears of each PNG written (the notebook runner points
+    /// the folder at its report and collects each cell's images).
+    public var plots = PlotSettings()
     public let builtins: BuiltinRegistry
 
     let globals = Environment(parent: nil)

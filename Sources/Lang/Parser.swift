@@ -428,12 +428,15 @@ struct Parser {
             var sawKeyword = false
             while !p.check(.rightParen) {
                 let t = p.peek()
-                if t.kind == .identifier && p.tokens[p.nextNonNewline(after: p.pos)].kind == .colon {
+                // Keywords are fine as argument names too: `resnet18(in: 1)`.
+                let name = t.kind == .identifier ? t.text
+                    : TokenKind.spelling[t.kind].flatMap { $0.first?.isLetter == true ? $0 : nil }
+                if let name, p.tokens[p.nextNonNewline(after: p.pos)].kind == .colon {
                     p.advance(); p.advance()
-                    if args.contains(where: { $0.name == t.text }) {
-                        throw LangError.syntax("keyword argument '\(t.text)' given twice", at: t.location)
+                    if args.contains(where: { $0.name == name }) {
+                        throw LangError.syntax("keyword argument '\(name)' given twice", at: t.location)
                     }
-                    args.append(Argument(name: t.text, value: try p.expression(), location: t.location))
+                    args.append(Argument(name: name, value: try p.expression(), location: t.location))
                     sawKeyword = true
                 } else {
                     let e = try p.expression()

@@ -77,6 +77,12 @@ extension LangObject {
     public var length: Int? { nil }
 }
 
+/// A host object that can be called like a function: a model applied to a tensor, `net(x)`.
+public protocol CallableLangObject: LangObject {
+    /// Runs the call with evaluated arguments; errors without a location get the call's.
+    func call(_ positional: [Value], _ keywords: [(name: String, value: Value)], _ interpreter: Interpreter) throws -> Value
+}
+
 /// A list: a shared, mutable array of values.
 public final class ListValue {
     public var items: [Value]

@@ -177,7 +177,10 @@ extension Figure {
         case .below: position = "below center horizontal"
         case .none: position = ""
         }
-        w.add("set key \(position) opaque box lc rgb \"#c8c8c8\" samplen 2.5 spacing 1.15 width 1")
+        // Below the plot an opaque box would cover the x label's lower half (gnuplot 5.4 puts the
+        // key right under it); there the legend needs no box.
+        let box = place == .below ? "noopaque nobox" : "opaque box lc rgb \"#c8c8c8\""
+        w.add("set key \(position) \(box) samplen 2.5 spacing 1.15 width 1")
     }
 }
 

@@ -84,7 +84,7 @@ final class ReplSessionTests: XCTestCase {
         let interp = Interpreter()
         try interp.run("history = {train_loss: [1], train_acc: [0.5], lr: [0.1]}\nhidden = 1")
         XCTAssertEqual(Driver.completions(for: "x = pri", in: interp), ["print"])
-        XCTAssertEqual(Driver.completions(for: "hi", in: interp), ["hidden", "history"])
+        XCTAssertEqual(Driver.completions(for: "hi", in: interp), ["hidden", "hist", "history"])
         XCTAssertEqual(Driver.completions(for: "print(history.train_", in: interp), ["train_acc", "train_loss"])
         XCTAssertEqual(Driver.completions(for: "nothing.x", in: interp), [])
     }
