@@ -73,11 +73,6 @@ func benchHVP() throws -> [String: Any] {
         return try crossEntropy(h, labels: labels)
     }
     let v = params.map { Tensor.randn($0.shape, seed: 99) }
-    if ProcessInfo.processInfo.environment["HVP_PROFILE"] != nil {
-        let op = try HessianVectorProduct(try loss(), params: params)
-        for _ in 0..<300 { _ = try op.apply(v) }
-        return [:]
-    }
     // Interleaved, so that load from elsewhere on the machine hits all three alike.
     var tg: [Double] = [], t1: [Double] = [], ta: [Double] = []
     for rep in 0..<8 {
