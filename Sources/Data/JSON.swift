@@ -194,8 +194,10 @@ struct JSONSyntaxError: Error {
     let message: String
 }
 
-/// A JSON string literal (quotes and escapes) for writing headers.
-func jsonQuoted(_ s: String) -> String {
+/// A JSON string literal (quotes and escapes), for file headers and the language's `write_json`.
+///
+///     jsonQuoted("a\"b")   // "\"a\\\"b\""
+public func jsonQuoted(_ s: String) -> String {
     var out = "\""
     for u in s.unicodeScalars {
         switch u {

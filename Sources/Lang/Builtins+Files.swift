@@ -95,7 +95,7 @@ private func writeJSON(_ v: Value, into out: inout String, depth: Int) throws {
     case .null: out += "null"
     case .bool(let b): out += b ? "true" : "false"
     case .number(let d): out += d.isFinite ? formatNumber(d) : "null"
-    case .string(let s): out += jsonString(s)
+    case .string(let s): out += jsonQuoted(s)
     case .range(let r): out += "[" + (0..<r.count).map { String(r.lo + $0) }.joined(separator: ", ") + "]"
     case .list(let l):
         out += "["
@@ -108,7 +108,7 @@ private func writeJSON(_ v: Value, into out: inout String, depth: Int) throws {
         out += "{"
         for (i, (k, x)) in r.pairs.enumerated() {
             if i > 0 { out += ", " }
-            out += jsonString(k) + ": "
+            out += jsonQuoted(k) + ": "
             try writeJSON(x, into: &out, depth: depth + 1)
         }
         out += "}"
@@ -133,20 +133,4 @@ private func writeJSON(_ v: Value, into out: inout String, depth: Int) throws {
     case .function, .builtin, .object:
         throw LangError.runtime("write_json: cannot write \(describeType(v)) as JSON")
     }
-}
-
-private func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
 }
