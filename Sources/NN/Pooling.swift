@@ -1,56 +1,53 @@
 import Tensor
 
-/// Max pooling over [N, C, H, W] (PyTorch's `nn.MaxPool2d`; stride defaults to the kernel,
-/// padding counts as −∞).
-///
-///     let pool = try MaxPool2d(2)   // MaxPool2d(2x2)
-public final class MaxPool2d: Module {
+/// The window of a 2-D pooling layer: `kernel`, `stride` (default: the kernel) and `padding`,
+/// checked once for both kinds.
+public class Pool2d: Module {
     public let kernel: Int
     public let stride: Int
     public let padding: Int
+    private let kind: String
 
-    public init(_ kernel: Int, stride: Int? = nil, padding: Int = 0) throws {
+    init(_ kind: String, kernel: Int, stride: Int?, padding: Int) throws {
         let s = stride ?? kernel
         guard kernel >= 1, s >= 1, padding >= 0, 2 * padding <= kernel else {
-            throw NNError("MaxPool2d", "kernel \(kernel), stride \(s), padding \(padding): need kernel, stride ≥ 1 and 0 ≤ padding ≤ kernel/2")
+            throw NNError(kind, "kernel \(kernel), stride \(s), padding \(padding): need kernel, stride ≥ 1 and 0 ≤ padding ≤ kernel/2")
         }
+        self.kind = kind
         self.kernel = kernel
         self.stride = s
         self.padding = padding
         super.init()
+    }
+
+    public override var summary: String { "\(kind)(\(poolText(kernel, stride, padding)))" }
+}
+
+/// Max pooling over [N, C, H, W] (PyTorch's `nn.MaxPool2d`; stride defaults to the kernel,
+/// padding counts as −∞).
+///
+///     let pool = try MaxPool2d(2)   // MaxPool2d(2x2)
+public final class MaxPool2d: Pool2d {
+    public init(_ kernel: Int, stride: Int? = nil, padding: Int = 0) throws {
+        try super.init("MaxPool2d", kernel: kernel, stride: stride, padding: padding)
     }
 
     public override func callAsFunction(_ x: Tensor) throws -> Tensor {
         try x.maxPool2d(kernel: kernel, stride: stride, padding: padding)
     }
-
-    public override var summary: String { "MaxPool2d(\(poolText(kernel, stride, padding)))" }
 }
 
 /// Average pooling over [N, C, H, W] (PyTorch's `nn.AvgPool2d`, padding counted in the average).
 ///
 ///     let pool = try AvgPool2d(4)   // AvgPool2d(4x4)
-public final class AvgPool2d: Module {
-    public let kernel: Int
-    public let stride: Int
-    public let padding: Int
-
+public final class AvgPool2d: Pool2d {
     public init(_ kernel: Int, stride: Int? = nil, padding: Int = 0) throws {
-        let s = stride ?? kernel
-        guard kernel >= 1, s >= 1, padding >= 0, 2 * padding <= kernel else {
-            throw NNError("AvgPool2d", "kernel \(kernel), stride \(s), padding \(padding): need kernel, stride ≥ 1 and 0 ≤ padding ≤ kernel/2")
-        }
-        self.kernel = kernel
-        self.stride = s
-        self.padding = padding
-        super.init()
+        try super.init("AvgPool2d", kernel: kernel, stride: stride, padding: padding)
     }
 
     public override func callAsFunction(_ x: Tensor) throws -> Tensor {
         try x.avgPool2d(kernel: kernel, stride: stride, padding: padding)
     }
-
-    public override var summary: String { "AvgPool2d(\(poolText(kernel, stride, padding)))" }
 }
 
 /// The mean over H and W: [N, C, H, W] → [N, C] (PyTorch's `adaptive_avg_pool2d(x, 1)` then
