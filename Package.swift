@@ -36,7 +36,7 @@ let package = Package(
         .executableTarget(name: "losscape", dependencies: ["Lang", "CEditLine", "CSupport", "CBLAS"],
                           path: "Sources/losscape"),
 
-        .executableTarget(name: "losscape-bench", dependencies: ["Tensor", "Data", "NN", "Train", "Sharpness"],
+        .executableTarget(name: "losscape-bench", dependencies: ["Tensor", "Data", "NN", "Train", "Sharpness", "Lang"],
                           path: "Benchmarks/LosscapeBench"),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], path: "Tests/TensorTests"),

@@ -154,6 +154,7 @@ do {
     }
     if want("conv") { report["conv2d"] = try benchConv(sgemmRate: sgemmRate) }
     if want("hvp") { report["hvp"] = try benchHVP() }
+    if wanted.contains("lang") { report["lang"] = try benchLanguage() }
     if wanted.contains("results-mlp") { report["results_mlp"] = try resultMLP() }
     if wanted.contains("results-resnet") { report["results_resnet"] = try resultResNet() }
     if want("train") { report["train_step"] = try benchTraining(sgemmRate: sgemmRate) }
