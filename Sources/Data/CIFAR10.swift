@@ -48,15 +48,7 @@ public enum CIFAR10 {
         var sets: [Dataset] = []
         for (split, parts, requested) in [("train", trainParts, train), ("test", [testPart], test)] {
             let total = parts.reduce(0) { $0 + $1.records }
-            let n = requested ?? total
-            guard n >= 0, n <= total else {
-                throw DataError(dir, "asked for \(n) \(split == "train" ? "training" : "test") images but the files hold \(total)")
-            }
-            var indices = Array(0 ..< n)
-            if var g = rng {
-                indices = randomIndices(n, of: total, using: &g)
-                rng = g
-            }
+            let indices = try splitIndices(requested, of: total, split: split, path: dir, holds: "the files hold", rng: &rng)
             let (x, labels) = try readRecords(parts, indices: indices)
             sets.append(Dataset(x: x, labels: labels, name: "cifar10/\(split)", classNames: classNames, normalization: nil))
         }

@@ -94,3 +94,17 @@ extension Dataset {
 func randomIndices(_ n: Int, of total: Int, using rng: inout RandomGenerator) -> [Int] {
     Array(rng.permutation(total).prefix(n)).sorted()
 }
+
+/// The records a loader reads for one split: the first `requested` of `total` (all when nil), or
+/// a sorted random subset drawn from `rng` when one is given (one generator serves every split in
+/// turn). `holds` words the error, e.g. "the file holds".
+func splitIndices(_ requested: Int?, of total: Int, split: String, path: String, holds: String,
+                  rng: inout RandomGenerator?) throws -> [Int] {
+    let n = requested ?? total
+    guard n >= 0, n <= total else {
+        throw DataError(path, "asked for \(n) \(split == "train" ? "training" : "test") images but \(holds) \(total)")
+    }
+    guard var g = rng else { return Array(0 ..< n) }
+    defer { rng = g }
+    return randomIndices(n, of: total, using: &g)
+}

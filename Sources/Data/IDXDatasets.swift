@@ -62,15 +62,7 @@ enum IDXImageSets {
             let labelRaw = try IDX.readRaw(labelsPath, expectRank: 1)
             let total = labelRaw.fileShape[0]
             let requested = split == "train" ? train : test
-            let n = requested ?? total
-            guard n >= 0, n <= total else {
-                throw DataError(labelsPath, "asked for \(n) \(split == "train" ? "training" : "test") images but the file holds \(total)")
-            }
-            var indices = Array(0 ..< n)
-            if var g = rng {
-                indices = randomIndices(n, of: total, using: &g)
-                rng = g
-            }
+            let indices = try splitIndices(requested, of: total, split: split, path: labelsPath, holds: "the file holds", rng: &rng)
             let needed = (indices.last ?? -1) + 1
             let imageHeader = try IDX.readRaw(imagesPath, items: 0 ..< 0, expectRank: 3)
             guard imageHeader.fileShape[0] == total else {
@@ -82,7 +74,7 @@ enum IDXImageSets {
             }
             if split == "train" && needed == total { trainImagesAll = imageRaw }
             let rows = imageRaw.fileShape[1], cols = imageRaw.fileShape[2], pixels = rows * cols
-            let x = Tensor.zeros([n, 1, rows, cols])
+            let x = Tensor.zeros([indices.count, 1, rows, cols])
             imageRaw.bytes.withUnsafeBufferPointer { src in
                 x.withUnsafeMutableBufferPointer { dst in
                     for (k, i) in indices.enumerated() {
@@ -92,7 +84,7 @@ enum IDXImageSets {
                 }
             }
             var labels: [Int] = []
-            labels.reserveCapacity(n)
+            labels.reserveCapacity(indices.count)
             for i in indices {
                 let l = Int(labelRaw.bytes[labelRaw.dataOffset + i])
                 guard l < classNames.count else {
