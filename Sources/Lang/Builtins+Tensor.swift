@@ -95,7 +95,7 @@ import Tensor
                returns: "tensor", doc: "Joins tensors along an existing axis.",
                example: "concat([ones(2), zeros(3)])") { a in
         let parts = try a.list("tensors").items.map { try a.interpreter.toTensor($0, what: "concat: each element") }
-        // The engine indexes an axis of every part: scalars have none (stack them instead).
+        // Scalars have no axis to join along (the engine throws too); point the user to stack.
         if let scalar = parts.first(where: { $0.rank == 0 }) {
             throw LangError.runtime("concat: cannot join scalars (\(formatTensor(scalar))); use stack")
         }
@@ -260,8 +260,8 @@ private func registerElementwise(_ r: BuiltinRegistry, _ name: String, doc: Stri
     }
 }
 
-/// Axes must exist (negative ones count from the end). The engine accepts axis 0 of a scalar,
-/// which its reductions do not survive, so the language checks first.
+/// Axes must exist (negative ones count from the end). The engine now throws for these too
+/// (TensorError); the check stays so the message speaks of the builtin, not the engine op.
 func checkAxes(_ axes: [Int], of t: Tensor, _ name: String) throws {
     for a in axes where a >= t.rank || a < -t.rank {
         throw LangError.runtime("\(name): axis \(a) out of range for a tensor of shape \(shapeText(t.shape))")
