@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import Tensor
 
 /// print, format, table, len, range, map, keys, copy, type, str, num, append/push, seed, time, help…
@@ -99,9 +100,9 @@ import Tensor
     }
 
     r.register("copy", topic: topic, params: [
-        .required("x", .any), .optional("deep", .bool, default: true, "also copy the lists and records inside"),
-    ], doc: "A copy of a list or record, so that changing one leaves the other alone (assignment shares). Deep by default; tensors are immutable and shared.",
-       example: "a = [1, [2]]\nb = copy(a)\nb[1][0] = 5\nprint(a, b)") { a in
+        .required("x", .any), .optional("deep", .bool, default: true, "also copy the lists, records and models inside"),
+    ], doc: "A copy of a list, record or model, so that changing one leaves the other alone (assignment shares). Deep by default; tensors are immutable and shared. A model's copy has its own parameters and buffers with the same values, frozen flags and mode.",
+       example: "a = [1, [2]]\nb = copy(a)\nb[1][0] = 5\nprint(a, b)\nnet = mlp([2, 3, 1], seed: 0)\nsnap = copy(net)   # train net; snap keeps the start") { a in
         var memo: [ObjectIdentifier: Value] = [:]
         return try copyValue(a["x"], deep: try a.bool("deep"), memo: &memo, depth: 0)
     }
@@ -281,7 +282,8 @@ func elements(of v: Value, _ interp: Interpreter) throws -> [Value] {
     }
 }
 
-/// Copies lists and records (deep: their contents too, keeping shared and cyclic structure).
+/// Copies lists, records and models (deep: the contents of lists and records too, keeping shared
+/// and cyclic structure; a model is always copied whole).
 private func copyValue(_ v: Value, deep: Bool, memo: inout [ObjectIdentifier: Value], depth: Int) throws -> Value {
     guard depth < 1000 else { throw LangError.runtime("copy: values nested too deeply") }
     switch v {
@@ -297,6 +299,11 @@ private func copyValue(_ v: Value, deep: Bool, memo: inout [ObjectIdentifier: Va
         memo[ObjectIdentifier(r)] = .record(out)
         for (k, x) in r.pairs { out[k] = deep ? try copyValue(x, deep: true, memo: &memo, depth: depth + 1) : x }
         return .record(out)
+    case .object(let m as ModelValue):
+        if let done = memo[ObjectIdentifier(m)] { return done }
+        let out = Value.object(ModelValue(try m.module.copy(), name: m.name))
+        memo[ObjectIdentifier(m)] = out
+        return out
     default:
         return v
     }

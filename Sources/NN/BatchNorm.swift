@@ -14,7 +14,9 @@ import Tensor
 ///     let bn = try BatchNorm2d(64); let y = try bn(x)
 public class BatchNorm: Module {
     public let features: Int
-    public let momentum: Float?
+    /// Settable, e.g. to nil to recompute the running statistics as a plain average over a pass
+    /// and back to 0.1 after; must be nil or in [0, 1] (checked at construction only).
+    public var momentum: Float?
     public let eps: Float
     public let weight: Tensor
     public let bias: Tensor
@@ -84,6 +86,8 @@ public final class BatchNorm2d: BatchNorm {
     }
 
     public override var summary: String { "BatchNorm2d(\(features)\(optionsText))" }
+
+    public override func makeBlankCopy() throws -> Module { try BatchNorm2d(features, momentum: momentum, eps: eps) }
 }
 
 /// BatchNorm over the features of [N, C] (or the channels of [N, C, L]), as PyTorch's `nn.BatchNorm1d`.
@@ -107,4 +111,6 @@ public final class BatchNorm1d: BatchNorm {
     }
 
     public override var summary: String { "BatchNorm1d(\(features)\(optionsText))" }
+
+    public override func makeBlankCopy() throws -> Module { try BatchNorm1d(features, momentum: momentum, eps: eps) }
 }

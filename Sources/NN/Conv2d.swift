@@ -58,6 +58,10 @@ public final class Conv2d: Module {
         return try y + bias.reshaped([1, outChannels, 1, 1])
     }
 
+    public override func makeBlankCopy() throws -> Module {
+        try Conv2d(inChannels, outChannels, kernel: kernel, stride: stride, padding: padding, bias: bias != nil, seed: 0)
+    }
+
     public override var summary: String {
         var s = "Conv2d(\(inChannels) -> \(outChannels), \(kernel)x\(kernel)"
         if stride != 1 { s += ", stride \(stride)" }

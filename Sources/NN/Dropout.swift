@@ -23,4 +23,7 @@ public final class Dropout: Module {
     }
 
     public override var summary: String { "Dropout(p: \(p))" }
+
+    /// `copy()` then carries over the generator's state.
+    public override func makeBlankCopy() throws -> Module { try Dropout(p, seed: 0) }
 }

@@ -50,6 +50,10 @@ public final class Linear: Module {
         return x.rank == 2 ? y : try y.reshaped(Array(x.shape.dropLast()) + [outFeatures])
     }
 
+    public override func makeBlankCopy() throws -> Module {
+        try Linear(inFeatures, outFeatures, bias: bias != nil, seed: 0)
+    }
+
     public override var summary: String {
         "Linear(\(inFeatures) -> \(outFeatures)\(bias == nil ? ", no bias" : ""))"
     }

@@ -39,5 +39,10 @@ public final class MLP: Sequential {
         return try super.callAsFunction(try x.reshaped([x.shape[0], x.shape.dropFirst().reduce(1, *)]))
     }
 
+    public override func makeBlankCopy() throws -> Module {
+        let hasBias = (children.first?.module as? Linear)?.bias != nil
+        return try MLP(sizes, bias: hasBias, seed: 0)
+    }
+
     public override var summary: String { "MLP(" + sizes.map(String.init).joined(separator: " -> ") + ")" }
 }

@@ -35,6 +35,15 @@ open class Module {
     /// One line naming the module and its configuration, Torch-style: `Linear(784 -> 256)`.
     open var summary: String { String(describing: type(of: self)) }
 
+    /// A module of the same class and configuration, with its own (freshly initialized) tensors;
+    /// `copy()` then fills in the values. Every concrete module overrides it; containers copy
+    /// their children with `copy()`. The default throws, so `copy()` refuses unknown subclasses.
+    ///
+    ///     override func makeBlankCopy() throws -> Module { try Linear(inFeatures, outFeatures, seed: 0) }
+    open func makeBlankCopy() throws -> Module {
+        throw NNError(summary, "cannot be copied: \(type(of: self)) does not override makeBlankCopy()")
+    }
+
     /// Sets training (`true`) or evaluation mode on this module and every descendant.
     ///
     ///     model.train(); …; model.eval()

@@ -35,6 +35,8 @@ public final class MaxPool2d: Pool2d {
     public override func callAsFunction(_ x: Tensor) throws -> Tensor {
         try x.maxPool2d(kernel: kernel, stride: stride, padding: padding)
     }
+
+    public override func makeBlankCopy() throws -> Module { try MaxPool2d(kernel, stride: stride, padding: padding) }
 }
 
 /// Average pooling over [N, C, H, W] (PyTorch's `nn.AvgPool2d`, padding counted in the average).
@@ -48,6 +50,8 @@ public final class AvgPool2d: Pool2d {
     public override func callAsFunction(_ x: Tensor) throws -> Tensor {
         try x.avgPool2d(kernel: kernel, stride: stride, padding: padding)
     }
+
+    public override func makeBlankCopy() throws -> Module { try AvgPool2d(kernel, stride: stride, padding: padding) }
 }
 
 /// The mean over H and W: [N, C, H, W] → [N, C] (PyTorch's `adaptive_avg_pool2d(x, 1)` then
@@ -58,6 +62,7 @@ public final class GlobalAvgPool: Module {
     public override init() { super.init() }
     public override func callAsFunction(_ x: Tensor) throws -> Tensor { try x.globalAvgPool() }
     public override var summary: String { "GlobalAvgPool" }
+    public override func makeBlankCopy() throws -> Module { GlobalAvgPool() }
 }
 
 /// Flattens every dimension after the first: [N, …] → [N, ∏…] (PyTorch's `nn.Flatten()`).
@@ -70,6 +75,7 @@ public final class Flatten: Module {
         return try x.reshaped([x.shape[0], x.shape.dropFirst().reduce(1, *)])
     }
     public override var summary: String { "Flatten" }
+    public override func makeBlankCopy() throws -> Module { Flatten() }
 }
 
 func poolText(_ k: Int, _ s: Int, _ p: Int) -> String {

@@ -46,6 +46,11 @@ public final class BasicBlock: Module {
         return try (out + shortcut(x)).relu()
     }
 
+    public override func makeBlankCopy() throws -> Module {
+        var rng = RandomGenerator(seed: 0)
+        return try BasicBlock(inPlanes, planes, stride: stride, rng: &rng)
+    }
+
     public override var summary: String {
         "BasicBlock(\(inPlanes) -> \(planes)\(stride != 1 ? ", stride \(stride)" : ""))"
     }
@@ -143,6 +148,12 @@ public final class ResNet: Module {
         let f = try features(x)
         guard let linear else { return f }
         return try linear(f)
+    }
+
+    public override func makeBlankCopy() throws -> Module {
+        var rng = RandomGenerator(seed: 0)
+        return try ResNet(blocks: blocks, inChannels: inChannels, classes: classes, width: width, headless: headless,
+                          rng: &rng)
     }
 
     public override var summary: String {

@@ -44,5 +44,10 @@ open class Sequential: Module {
         return y
     }
 
+    /// Copies of the children under the same names.
+    open override func makeBlankCopy() throws -> Module {
+        try Sequential(named: children.map { ($0.name, try $0.module.copy()) })
+    }
+
     open override var summary: String { children.isEmpty ? "Sequential()" : "Sequential" }
 }
