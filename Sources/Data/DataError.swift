@@ -34,5 +34,3 @@ func checkedProduct(_ dims: [Int]) -> Int? {
 
 /// v / 255 for every byte value, correctly rounded (as PyTorch's `x.float() / 255`).
 let byteToUnit: [Float] = (0 ..< 256).map { Float($0) / 255 }
-
-func shapeText(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }

@@ -97,3 +97,24 @@ extension Dataset {
         x.rank <= 1 ? (1, 1) : (x.shape[1], x.shape.dropFirst(2).reduce(1, *))
     }
 }
+
+extension Dataset {
+    /// The pixels before `normalized(with:)`: x·std + mean per channel (a channel with std 0 was
+    /// only centred), and no normalization recorded; the data set itself when it records none.
+    /// Augmentations that clamp to [0, 1] (colour jitter) need these.
+    ///
+    ///     let pixels = try fashion.normalized().denormalized()   // back in [0, 1]
+    public func denormalized() -> Dataset {
+        guard let stats = normalization else { return self }
+        let (channels, inner) = channelLayout
+        let out = x.copy()
+        out.withUnsafeMutableBufferPointer { v in
+            for n in 0 ..< count { for c in 0 ..< channels {
+                let base = (n * channels + c) * inner, m = stats.mean[c]
+                let s = stats.std[c] > 0 ? stats.std[c] : 1
+                for k in 0 ..< inner { v[base + k] = v[base + k] * s + m }
+            } }
+        }
+        return Dataset(x: out, labels: labels, name: name, classNames: classNames, normalization: nil)
+    }
+}

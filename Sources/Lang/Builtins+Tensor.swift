@@ -272,5 +272,3 @@ func seedValue(_ s: Int) throws -> UInt64 {
     guard s >= 0 else { throw LangError.usage("seed must be ≥ 0, got \(s)") }
     return UInt64(s)
 }
-
-func shapeText(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }

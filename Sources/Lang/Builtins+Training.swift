@@ -152,14 +152,7 @@ import Train
         var o = FitOptions()
         if case .object(let s as ScheduleValue) = a["schedule"] { o.schedule = s.schedule }
         o.test = try a.optionalDataset("test")
-        if !a.isNil("eval") {
-            o.eval = try a.record("eval").pairs.map { name, v in
-                guard case .object(let d as DatasetValue) = v else {
-                    throw LangError.usage("fit: eval.\(name) must be a dataset, got \(describeType(v))")
-                }
-                return (name, d.dataset)
-            }
-        }
+        o.eval = try evaluationSets(a)
         let (tracked, headlines) = try trackers(a["track"], model: m, data: data, interpreter: a.interpreter)
         o.track = tracked
         if !a.isNil("checkpoint") { o.checkpoint = try checkpointPolicy(try a.record("checkpoint"), a.interpreter) }
@@ -184,7 +177,7 @@ import Train
         do {
             try Train.fit(m.module, data, opt.optimizer, epochs: epochs, batch: batch, options: o, resume: resume, into: &history)
         } catch {
-            throw interruptedFit(error, history: history, headlines: headlines, epochs: epochs, interpreter: a.interpreter)
+            throw interruptedTraining("fit", error, history: history, headlines: headlines, epochs: epochs, interpreter: a.interpreter)
         }
         return .record(historyRecord(history, headlines: headlines))
     }
@@ -196,6 +189,17 @@ import Train
        example: "d = blobs(30, classes: 3, seed: 0)\nevaluate(mlp([2, 8, 3], seed: 0), d)") { a in
         let e = try Train.evaluate(try a.model("model").module, try a.dataset("data"), batch: try a.int("batch", atLeast: 1))
         return .record([("loss", .number(e.loss)), ("acc", .number(e.acc))])
+    }
+}
+
+/// The `eval: {name: data}` argument as named evaluation sets, in order.
+func evaluationSets(_ a: BuiltinArgs) throws -> [(name: String, data: Dataset)] {
+    guard !a.isNil("eval") else { return [] }
+    return try a.record("eval").pairs.map { name, v in
+        guard case .object(let d as DatasetValue) = v else {
+            throw LangError.usage("\(a.builtin.name): eval.\(name) must be a dataset, got \(describeType(v))")
+        }
+        return (name, d.dataset)
     }
 }
 
@@ -231,7 +235,7 @@ let headlineFields = ["rag": "rag", "eigs": "max", "trace": "trace", "keskar": "
 
 /// fit's `track:` argument as Train trackers, on `data` unless an option names other data, and
 /// the headline field of each record-valued column.
-private func trackers(_ v: Value, model: ModelValue, data: Dataset,
+func trackers(_ v: Value, model: ModelValue, data: Dataset,
                       interpreter: Interpreter) throws -> ([Tracker], [String: String]) {
     let items: [Value]
     var headlines: [String: String] = [:]
@@ -244,10 +248,10 @@ private func trackers(_ v: Value, model: ModelValue, data: Dataset,
     var names = Set<String>()
     for item in items {
         guard case .object(let t as TrackerValue) = item else {
-            throw LangError.usage("fit: track must hold trackers made by every(n, m), got \(describeType(item))")
+            throw LangError.usage("track must hold trackers made by every(n, m), got \(describeType(item))")
         }
         guard names.insert(t.name).inserted else {
-            throw LangError.usage("fit: two trackers record under '\(t.name)'; give one another name (every(n, m, name: ...))")
+            throw LangError.usage("two trackers record under '\(t.name)'; give one another name (every(n, m, name: ...))")
         }
         switch t.measure {
         case .named(let name, let options):
@@ -308,15 +312,15 @@ private func trackedValue(_ v: Value, tracker: String) throws -> TrackedValue {
     throw LangError.runtime("tracker '\(tracker)' must return a number or a record of numbers, got \(describeType(v))")
 }
 
-private func checkpointPolicy(_ r: RecordValue, _ interpreter: Interpreter) throws -> CheckpointPolicy {
-    let o = OptionReader(record: r, what: "fit: checkpoint", interpreter: interpreter)
+func checkpointPolicy(_ r: RecordValue, _ interpreter: Interpreter, what: String = "fit") throws -> CheckpointPolicy {
+    let o = OptionReader(record: r, what: "\(what): checkpoint", interpreter: interpreter)
     try o.check(allowed: ["dir", "every", "best", "goal"])
-    guard o.has("dir") else { throw LangError.usage("fit: checkpoint needs dir: the directory for the files") }
+    guard o.has("dir") else { throw LangError.usage("\(what): checkpoint needs dir: the directory for the files") }
     var goal: CheckpointPolicy.Goal?
     if o.has("goal") {
         let g = try o.string("goal", "")
         guard let parsed = CheckpointPolicy.Goal(rawValue: g) else {
-            throw LangError.usage("fit: checkpoint goal must be \"max\" or \"min\", got \(quoteString(g))")
+            throw LangError.usage("\(what): checkpoint goal must be \"max\" or \"min\", got \(quoteString(g))")
         }
         goal = parsed
     }
@@ -356,9 +360,10 @@ func trackedValueToValue(_ v: TrackedValue) -> Value {
     }
 }
 
-/// fit stopped early: the partial history goes to `last_history`, and the error says so.
-private func interruptedFit(_ error: Error, history: History, headlines: [String: String], epochs: Int,
-                            interpreter: Interpreter) -> Error {
+/// A training loop (`what`: fit, simclr, linear_probe) stopped early: the partial history goes to
+/// `last_history`, and the error says so.
+func interruptedTraining(_ what: String, _ error: Error, history: History, headlines: [String: String], epochs: Int,
+                         interpreter: Interpreter) -> Error {
     var e = LangError.from(error)
     let done = history.epochCount
     let recorded = !history.columnNames.isEmpty && (done > 0 || history.columnNames.contains { !(history[$0] ?? []).isEmpty })
@@ -366,11 +371,11 @@ private func interruptedFit(_ error: Error, history: History, headlines: [String
     let kept = recorded ? "; the history so far is in last_history" : ""
     switch error {
     case _ where e.kind == .interrupted:
-        e.message = "fit interrupted after epoch \(done) of \(epochs) (the model keeps the weights of its last step)\(kept)"
+        e.message = "\(what) interrupted after epoch \(done) of \(epochs) (the model keeps the weights of its last step)\(kept)"
     case is NonFiniteLoss:
         e.message += kept.isEmpty ? "" : " (history so far in last_history)"
     default:
-        if recorded { e.notes.append("fit stopped after epoch \(done) of \(epochs)\(kept)") }
+        if recorded { e.notes.append("\(what) stopped after epoch \(done) of \(epochs)\(kept)") }
     }
     return e
 }

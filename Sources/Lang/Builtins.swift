@@ -416,6 +416,7 @@ public enum Builtins {
         registerData,
         registerModels,
         registerTraining,
+        registerContrastive,
         registerMeasures,
         registerPlots,
     ]

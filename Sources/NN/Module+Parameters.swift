@@ -118,5 +118,3 @@ public struct StateDictMismatch: CustomStringConvertible, Sendable {
 
     public var description: String { isEmpty ? "state dict matches" : lines.joined(separator: "\n") }
 }
-
-func shapeText(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }

@@ -80,10 +80,10 @@ extension Tensor {
 public func gradients(of output: Tensor, wrt inputs: [Tensor], seed: Tensor? = nil,
                       createGraph: Bool = false) throws -> [Tensor] {
     if let seed, seed.shape != output.shape {
-        throw TensorError("gradients", "seed of shape \(shapeString(seed.shape)) for output of shape \(shapeString(output.shape))")
+        throw TensorError("gradients", "seed of shape \(shapeText(seed.shape)) for output of shape \(shapeText(output.shape))")
     }
     if seed == nil && output.count != 1 {
-        throw TensorError("gradients", "output of shape \(shapeString(output.shape)) is not a scalar; pass a seed")
+        throw TensorError("gradients", "output of shape \(shapeText(output.shape)) is not a scalar; pass a seed")
     }
     let targets = Set(inputs.map(ObjectIdentifier.init))
 
@@ -147,7 +147,7 @@ public func innerProduct(_ a: [Tensor], _ b: [Tensor]) throws -> Tensor {
     var total: Tensor? = nil
     for (x, y) in zip(a, b) {
         guard x.shape == y.shape else {
-            throw TensorError("innerProduct", "shapes \(shapeString(x.shape)) and \(shapeString(y.shape)) differ")
+            throw TensorError("innerProduct", "shapes \(shapeText(x.shape)) and \(shapeText(y.shape)) differ")
         }
         let d = try x.dot(y)
         total = try total.map { try $0 + d } ?? d
@@ -180,7 +180,7 @@ public final class HessianVectorProduct {
             throw TensorError("hvp", "\(v.count) vector parts for \(params.count) parameters")
         }
         for (p, x) in zip(params, v) where p.shape != x.shape {
-            throw TensorError("hvp", "vector part of shape \(shapeString(x.shape)) for parameter of shape \(shapeString(p.shape))")
+            throw TensorError("hvp", "vector part of shape \(shapeText(x.shape)) for parameter of shape \(shapeText(p.shape))")
         }
         let dot = try withGradMode(true) { try innerProduct(gradient, v.map { $0.detached() }) }
         return try gradients(of: dot, wrt: params)

@@ -181,7 +181,7 @@ extension Tensor {
     /// gradient Σ gy·x uses a fused kernel unless a graph is being recorded.
     func channelAffine(scale: Tensor, shift: Tensor?) throws -> Tensor {
         guard rank == 2 || rank == 4, scale.shape == [shape[1]], shift.map({ $0.shape == [shape[1]] }) ?? true else {
-            throw TensorError("channel_affine", "input \(shapeString(shape)) with scale \(shapeString(scale.shape))")
+            throw TensorError("channel_affine", "input \(shapeText(shape)) with scale \(shapeText(scale.shape))")
         }
         let l = ChannelLayout(shape)
         let out = Tensor(uninitializedShape: shape)

@@ -13,10 +13,10 @@ struct ConvGeometry {
 
     init(input: [Int], weight: [Int], stride: Int, padding: Int) throws {
         guard input.count == 4, weight.count == 4 else {
-            throw TensorError("conv2d", "input must be [N, C, H, W] and weight [O, C, kH, kW], got \(shapeString(input)) and \(shapeString(weight))")
+            throw TensorError("conv2d", "input must be [N, C, H, W] and weight [O, C, kH, kW], got \(shapeText(input)) and \(shapeText(weight))")
         }
         guard input[1] == weight[1] else {
-            throw TensorError("conv2d", "input \(shapeString(input)) has \(input[1]) channels but weight \(shapeString(weight)) expects \(weight[1])")
+            throw TensorError("conv2d", "input \(shapeText(input)) has \(input[1]) channels but weight \(shapeText(weight)) expects \(weight[1])")
         }
         guard stride >= 1, padding >= 0 else { throw TensorError("conv2d", "stride \(stride) and padding \(padding) must be ≥ 1 and ≥ 0") }
         (n, c, h, w) = (input[0], input[1], input[2], input[3])
@@ -25,7 +25,7 @@ struct ConvGeometry {
         self.padding = padding
         let hp = h + 2 * padding - kh, wp = w + 2 * padding - kw
         guard hp >= 0, wp >= 0 else {
-            throw TensorError("conv2d", "kernel \(kh)×\(kw) is larger than the padded input \(shapeString(input)) (padding \(padding))")
+            throw TensorError("conv2d", "kernel \(kh)×\(kw) is larger than the padded input \(shapeText(input)) (padding \(padding))")
         }
         ho = hp / stride + 1
         wo = wp / stride + 1

@@ -10,7 +10,7 @@ func broadcastShape(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
         let da = i < n - a.count ? 1 : a[i - (n - a.count)]
         let db = i < n - b.count ? 1 : b[i - (n - b.count)]
         if da == db || db == 1 { out[i] = da } else if da == 1 { out[i] = db } else {
-            throw TensorError(op, "shapes \(shapeString(a)) and \(shapeString(b)) are not broadcastable")
+            throw TensorError(op, "shapes \(shapeText(a)) and \(shapeText(b)) are not broadcastable")
         }
     }
     return out

@@ -26,7 +26,7 @@ extension Tensor {
     public func matmul(_ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) throws -> Tensor {
         let a = self
         func fail() -> TensorError {
-            TensorError("matmul", "shapes \(shapeString(a.shape))\(transposeA ? "ᵀ" : "") and \(shapeString(b.shape))\(transposeB ? "ᵀ" : "") do not match")
+            TensorError("matmul", "shapes \(shapeText(a.shape))\(transposeA ? "ᵀ" : "") and \(shapeText(b.shape))\(transposeB ? "ᵀ" : "") do not match")
         }
         guard (a.rank == 2 || a.rank == 3), (b.rank == 2 || b.rank == 3), !(a.rank == 2 && b.rank == 3) else { throw fail() }
         let batch = a.rank == 3 ? a.shape[0] : 1

@@ -8,19 +8,19 @@ extension Tensor {
     public func batchNorm(weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?,
                           training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) throws -> Tensor {
         guard rank == 2 || rank == 4 else {
-            throw TensorError("batch_norm", "input must be [N, C] or [N, C, H, W], got \(shapeString(shape))")
+            throw TensorError("batch_norm", "input must be [N, C] or [N, C, H, W], got \(shapeText(shape))")
         }
         let c = shape[1]
         for (name, t) in [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar)] {
             if let t, t.shape != [c] {
-                throw TensorError("batch_norm", "\(name) of shape \(shapeString(t.shape)) for \(c) channels (input \(shapeString(shape)))")
+                throw TensorError("batch_norm", "\(name) of shape \(shapeText(t.shape)) for \(c) channels (input \(shapeText(shape)))")
             }
         }
         let axes = rank == 2 ? [0] : [0, 2, 3]
         let n = axes.reduce(1) { $0 * shape[$1] }
         if training {
             guard n > 1 else {
-                throw TensorError("batch_norm", "expected more than 1 value per channel when training, got input \(shapeString(shape))")
+                throw TensorError("batch_norm", "expected more than 1 value per channel when training, got input \(shapeText(shape))")
             }
             let (y, mean, variance) = batchNormTraining(weight: weight, bias: bias, eps: eps)
             if let runningMean, let runningVar {
@@ -57,7 +57,7 @@ extension Tensor {
     /// Overwrites the values in place with `other`'s (same shape), outside any graph.
     public func assign(_ other: Tensor) throws {
         guard other.shape == shape else {
-            throw TensorError("assign", "cannot assign \(shapeString(other.shape)) to \(shapeString(shape))")
+            throw TensorError("assign", "cannot assign \(shapeText(other.shape)) to \(shapeText(shape))")
         }
         if other.storage !== storage { ptr.update(from: other.ptr, count: count) }
     }

@@ -5,7 +5,7 @@ struct PoolGeometry {
     let n, c, h, w, k, stride, padding, ho, wo: Int
 
     init(_ shape: [Int], kernel: Int, stride: Int?, padding: Int, op: String) throws {
-        guard shape.count == 4 else { throw TensorError(op, "input must be [N, C, H, W], got \(shapeString(shape))") }
+        guard shape.count == 4 else { throw TensorError(op, "input must be [N, C, H, W], got \(shapeText(shape))") }
         let s = stride ?? kernel
         guard kernel >= 1, s >= 1, padding >= 0, padding * 2 <= kernel else {
             throw TensorError(op, "kernel \(kernel), stride \(s), padding \(padding): need kernel, stride ≥ 1 and padding ≤ kernel/2")
@@ -13,7 +13,7 @@ struct PoolGeometry {
         (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         (k, self.stride, self.padding) = (kernel, s, padding)
         guard h + 2 * padding >= kernel, w + 2 * padding >= kernel else {
-            throw TensorError(op, "kernel \(kernel) is larger than the padded input \(shapeString(shape))")
+            throw TensorError(op, "kernel \(kernel) is larger than the padded input \(shapeText(shape))")
         }
         ho = (h + 2 * padding - kernel) / s + 1
         wo = (w + 2 * padding - kernel) / s + 1
@@ -119,7 +119,7 @@ extension Tensor {
 
     /// Mean over H and W: [N, C, H, W] → [N, C].
     public func globalAvgPool() throws -> Tensor {
-        guard rank == 4 else { throw TensorError("global_avgpool", "input must be [N, C, H, W], got \(shapeString(shape))") }
+        guard rank == 4 else { throw TensorError("global_avgpool", "input must be [N, C, H, W], got \(shapeText(shape))") }
         return try mean(axes: [2, 3])
     }
 }

@@ -106,7 +106,7 @@ extension Tensor {
     /// Maximum over `axes`; the gradient is shared equally among tied maxima (as PyTorch's amax).
     public func max(axes: [Int]? = nil, keepDims: Bool = false) throws -> Tensor {
         let ax = try normalizeAxes(axes, op: "max")
-        guard count > 0 else { throw TensorError("max", "empty tensor of shape \(shapeString(shape))") }
+        guard count > 0 else { throw TensorError("max", "empty tensor of shape \(shapeText(shape))") }
         let kept = reduce(axes: ax, op: "max") { maxKernel($0, $1, outer: $2, reduced: $3, inner: $4) }
         let out = keepDims ? kept : Tensor(storage: kept.storage, shape: shape.enumerated().filter { !ax.contains($0.offset) }.map(\.element))
         let keptShape = kept.shape, src = shape
@@ -121,7 +121,7 @@ extension Tensor {
     /// Index of the maximum along `axis` (first one on ties), as whole-number floats; no gradient.
     public func argmax(axis: Int) throws -> Tensor {
         let ax = try normalizeAxis(axis, op: "argmax")
-        guard rank > 0, shape[ax] > 0 else { throw TensorError("argmax", "empty axis in \(shapeString(shape))") }
+        guard rank > 0, shape[ax] > 0 else { throw TensorError("argmax", "empty axis in \(shapeText(shape))") }
         let outer = shape[..<ax].reduce(1, *), n = shape[ax], inner = shape[(ax + 1)...].reduce(1, *)
         var outShape = shape
         outShape.remove(at: ax)
@@ -144,7 +144,7 @@ extension Tensor {
     /// Σ self ⊙ other over all elements (same shapes), as a scalar; differentiable in both.
     public func dot(_ other: Tensor) throws -> Tensor {
         guard shape == other.shape else {
-            throw TensorError("dot", "shapes \(shapeString(shape)) and \(shapeString(other.shape)) differ")
+            throw TensorError("dot", "shapes \(shapeText(shape)) and \(shapeText(other.shape)) differ")
         }
         let pa = ptr, pb = other.ptr
         var total = 0.0

@@ -5,16 +5,16 @@ extension Tensor {
         let known = shape.filter { $0 != -1 }.reduce(1, *)
         let holes = shape.filter { $0 == -1 }.count
         if holes > 1 || shape.contains(where: { $0 < -1 }) {
-            throw TensorError("reshape", "invalid target shape \(shapeString(newShape))")
+            throw TensorError("reshape", "invalid target shape \(shapeText(newShape))")
         }
         if holes == 1, let i = shape.firstIndex(of: -1) {
             guard known > 0, count % known == 0 else {
-                throw TensorError("reshape", "cannot reshape \(shapeString(self.shape)) to \(shapeString(newShape))")
+                throw TensorError("reshape", "cannot reshape \(shapeText(self.shape)) to \(shapeText(newShape))")
             }
             shape[i] = count / known
         }
         guard shape.reduce(1, *) == count else {
-            throw TensorError("reshape", "cannot reshape \(shapeString(self.shape)) (\(count) elements) to \(shapeString(newShape))")
+            throw TensorError("reshape", "cannot reshape \(shapeText(self.shape)) (\(count) elements) to \(shapeText(newShape))")
         }
         if shape == self.shape { return self }
         let src = self.shape
@@ -32,7 +32,7 @@ extension Tensor {
     /// Reorders the axes: result axis i is input axis `order[i]` (a copy).
     public func permuted(_ order: [Int]) throws -> Tensor {
         guard order.count == rank, Set(order) == Set(0..<rank) else {
-            throw TensorError("permute", "order \(order) is not a permutation of the \(rank) axes of \(shapeString(shape))")
+            throw TensorError("permute", "order \(order) is not a permutation of the \(rank) axes of \(shapeText(shape))")
         }
         if order == Array(0..<rank) { return self }
         let outShape = order.map { shape[$0] }
@@ -60,7 +60,7 @@ extension Tensor {
 
     /// Swaps two axes (default: the last two).
     public func transposed(_ a: Int = -2, _ b: Int = -1) throws -> Tensor {
-        guard rank >= 2 else { throw TensorError("transpose", "needs at least 2 axes, got \(shapeString(shape))") }
+        guard rank >= 2 else { throw TensorError("transpose", "needs at least 2 axes, got \(shapeText(shape))") }
         let i = try normalizeAxis(a, op: "transpose"), j = try normalizeAxis(b, op: "transpose")
         var order = Array(0..<rank)
         order.swapAt(i, j)
@@ -70,7 +70,7 @@ extension Tensor {
     func normalizeAxis(_ axis: Int, op: String) throws -> Int {
         let a = axis < 0 ? axis + rank : axis
         guard a >= 0 && a < rank else {
-            throw TensorError(op, "axis \(axis) out of range for shape \(shapeString(shape))")
+            throw TensorError(op, "axis \(axis) out of range for shape \(shapeText(shape))")
         }
         return a
     }
@@ -79,7 +79,7 @@ extension Tensor {
     public func narrowed(axis: Int, start: Int, length: Int) throws -> Tensor {
         let ax = try normalizeAxis(axis, op: "slice")
         guard rank > 0, start >= 0, length >= 0, start + length <= shape[ax] else {
-            throw TensorError("slice", "range \(start)..<\(start + length) out of bounds for axis \(ax) of \(shapeString(shape))")
+            throw TensorError("slice", "range \(start)..<\(start + length) out of bounds for axis \(ax) of \(shapeText(shape))")
         }
         if start == 0 && length == shape[ax] { return self }
         var outShape = shape
@@ -124,7 +124,7 @@ extension Tensor {
         for (k, i) in indices.enumerated() {
             let j = i < 0 ? i + n : i
             guard j >= 0 && j < n else {
-                throw TensorError("gather", "index \(i) out of range for first axis of \(shapeString(shape))")
+                throw TensorError("gather", "index \(i) out of range for first axis of \(shapeText(shape))")
             }
             idx[k] = j
         }
@@ -159,7 +159,7 @@ extension Tensor {
         guard let first = parts.first else { throw TensorError("concat", "no tensors to join") }
         let ax = try first.normalizeAxis(axis, op: "concat")
         for p in parts where p.rank != first.rank || (0..<first.rank).contains(where: { $0 != ax && p.shape[$0] != first.shape[$0] }) {
-            throw TensorError("concat", "shapes \(parts.map { shapeString($0.shape) }.joined(separator: ", ")) differ off axis \(ax)")
+            throw TensorError("concat", "shapes \(parts.map { shapeText($0.shape) }.joined(separator: ", ")) differ off axis \(ax)")
         }
         var outShape = first.shape
         outShape[ax] = parts.reduce(0) { $0 + $1.shape[ax] }
@@ -187,7 +187,7 @@ extension Tensor {
     public static func stack(_ parts: [Tensor], axis: Int = 0) throws -> Tensor {
         guard let first = parts.first else { throw TensorError("stack", "no tensors to stack") }
         for p in parts where p.shape != first.shape {
-            throw TensorError("stack", "shapes \(shapeString(first.shape)) and \(shapeString(p.shape)) differ")
+            throw TensorError("stack", "shapes \(shapeText(first.shape)) and \(shapeText(p.shape)) differ")
         }
         let ax = axis < 0 ? axis + first.rank + 1 : axis
         guard ax >= 0 && ax <= first.rank else {
@@ -203,7 +203,7 @@ extension Tensor {
         if shape == target { return self }
         let shp = try broadcastShape(shape, target, op: "broadcast")
         guard shp == target else {
-            throw TensorError("broadcast", "cannot broadcast \(shapeString(shape)) to \(shapeString(target))")
+            throw TensorError("broadcast", "cannot broadcast \(shapeText(shape)) to \(shapeText(target))")
         }
         let (dims, ss, _) = coalesce(target, broadcastStrides(shape, to: target), broadcastStrides(shape, to: target))
         let expanded = Tensor(uninitializedShape: target)
@@ -230,14 +230,14 @@ extension Tensor {
     public func sumTo(_ target: [Int]) throws -> Tensor {
         if shape == target { return self }
         guard target.count <= rank else {
-            throw TensorError("sumTo", "cannot reduce \(shapeString(shape)) to \(shapeString(target))")
+            throw TensorError("sumTo", "cannot reduce \(shapeText(shape)) to \(shapeText(target))")
         }
         let lead = rank - target.count
         var axes = Array(0..<lead)
         for i in 0..<target.count {
             if target[i] == 1 && shape[lead + i] != 1 { axes.append(lead + i) }
             else if target[i] != shape[lead + i] {
-                throw TensorError("sumTo", "cannot reduce \(shapeString(shape)) to \(shapeString(target))")
+                throw TensorError("sumTo", "cannot reduce \(shapeText(shape)) to \(shapeText(target))")
             }
         }
         return try sum(axes: axes, keepDims: true).reshaped(target)

@@ -4,7 +4,7 @@ extension Tensor {
     /// log Σ exp(x) along `axis`, computed stably (max subtracted first).
     public func logsumexp(axis: Int = -1, keepDims: Bool = false) throws -> Tensor {
         let ax = try normalizeAxis(axis, op: "logsumexp")
-        guard rank > 0, shape[ax] > 0 else { throw TensorError("logsumexp", "empty axis in \(shapeString(shape))") }
+        guard rank > 0, shape[ax] > 0 else { throw TensorError("logsumexp", "empty axis in \(shapeText(shape))") }
         let outer = shape[..<ax].reduce(1, *), n = shape[ax], inner = shape[(ax + 1)...].reduce(1, *)
         var keptShape = shape
         keptShape[ax] = 1
@@ -60,10 +60,10 @@ public func oneHot(_ labels: [Int], classes: Int, op: String = "one_hot") throws
 ///     let loss = try crossEntropy(logits, labels: [3, 0, 1])
 public func crossEntropy(_ logits: Tensor, labels: [Int], labelSmoothing: Float = 0) throws -> Tensor {
     guard logits.rank == 2 else {
-        throw TensorError("cross_entropy", "logits must be [N, C], got \(shapeString(logits.shape))")
+        throw TensorError("cross_entropy", "logits must be [N, C], got \(shapeText(logits.shape))")
     }
     guard labels.count == logits.shape[0] else {
-        throw TensorError("cross_entropy", "\(labels.count) labels for logits of shape \(shapeString(logits.shape))")
+        throw TensorError("cross_entropy", "\(labels.count) labels for logits of shape \(shapeText(logits.shape))")
     }
     guard labelSmoothing >= 0 && labelSmoothing <= 1 else {
         throw TensorError("cross_entropy", "label smoothing \(labelSmoothing) is outside [0, 1]")

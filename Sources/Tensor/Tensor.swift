@@ -43,9 +43,9 @@ public final class Tensor: @unchecked Sendable {
 
     /// Checked construction from a flat array: throws when the count does not match the shape.
     public static func from(_ values: [Float], shape: [Int]) throws -> Tensor {
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw TensorError("tensor", "negative dimension in shape \(shapeString(shape))") }
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw TensorError("tensor", "negative dimension in shape \(shapeText(shape))") }
         guard values.count == shape.reduce(1, *) else {
-            throw TensorError("tensor", "\(values.count) values do not fill shape \(shapeString(shape))")
+            throw TensorError("tensor", "\(values.count) values do not fill shape \(shapeText(shape))")
         }
         return Tensor(values, shape: shape)
     }
@@ -70,7 +70,7 @@ public final class Tensor: @unchecked Sendable {
 
     /// The single value of a one-element tensor.
     public func item() throws -> Float {
-        guard count == 1 else { throw TensorError("item", "tensor of shape \(shapeString(shape)) has \(count) elements, not 1") }
+        guard count == 1 else { throw TensorError("item", "tensor of shape \(shapeText(shape)) has \(count) elements, not 1") }
         return storage.ptr[0]
     }
 
@@ -101,6 +101,6 @@ extension Tensor: CustomStringConvertible {
         } else {
             shown = vals.prefix(6).map(fmt).joined(separator: ", ") + ", …, " + vals.suffix(3).map(fmt).joined(separator: ", ")
         }
-        return "tensor(\(shapeString(shape))) [\(shown)]"
+        return "tensor(\(shapeText(shape))) [\(shown)]"
     }
 }

@@ -12,4 +12,5 @@ public struct TensorError: Error, CustomStringConvertible, Equatable {
     public var description: String { "\(op): \(message)" }
 }
 
-func shapeString(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
+/// A shape as `[2, 3]`, the way every layer's errors write it.
+public func shapeText(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
