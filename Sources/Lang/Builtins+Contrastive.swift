@@ -41,6 +41,7 @@ import Train
         .optional("checkpoint", .record, "{dir, every: n, best: \"knn_acc\"}: checkpoints (encoder, head, Adam, generators) that resume: continues"),
         .optional("resume", .string, "a simclr checkpoint to continue from, up to epochs in total"),
         .optional("drop_last", .bool, default: true, "leave out a last, smaller batch"),
+        .optional("minutes", .number, "a wall-clock budget: no epoch starts that would pass it (judged by the last epoch's duration)"),
         .optional("seed", .int, "seeds the head's initialization, shuffling and augmentation"),
     ], returns: "history record",
        doc: "SimCLR pre-training (Chen et al. 2020): two augmented views of every image (random resized crop 0.08–1, flip, colour jitter with p 0.8, grayscale with p 0.2; on one-channel images brightness and contrast only), encoder + projection head (Linear–ReLU–Linear to proj_dim), NT-Xent, Adam. Trains the encoder in place and discards the head. Returns the history: epoch, lr, train_loss (NT-Xent), knn_acc with knn:, and tracked columns. Progress, Ctrl-C (history so far in last_history) and checkpoints as fit.",
@@ -54,6 +55,10 @@ import Train
         if case .object(let s as ScheduleValue) = a["schedule"] { o.schedule = s.schedule }
         o.seed = try a.seed()
         o.dropLast = try a.bool("drop_last")
+        if let minutes = try a.optionalNumber("minutes") {
+            guard minutes > 0 else { throw LangError.usage("simclr: minutes must be positive, got \(formatNumber(minutes))") }
+            o.timeLimit = minutes * 60
+        }
         if let test = try a.optionalDataset("knn") {
             o.knn = (bank: try a.optionalDataset("knn_bank") ?? data, test: test)
             o.knnK = try a.int("knn_k", atLeast: 1)

@@ -75,6 +75,8 @@ public struct SimCLROptions {
     public var track: [Tracker] = []
     /// Periodic and best-epoch checkpoints of encoder + head + optimizer + generators.
     public var checkpoint: CheckpointPolicy? = nil
+    /// A wall-clock budget in seconds (`TrainingLoop.timeLimit`): no epoch starts that would pass it.
+    public var timeLimit: Double? = nil
     /// The gradient reduction seam.
     public var reduction: GradientReduction = LocalReduction()
     /// Makes each epoch's progress reporter.
@@ -113,6 +115,7 @@ public func pretrainSimCLR(_ model: SimCLRModel, _ data: Dataset, _ optimizer: O
     loop.dropLast = options.dropLast && data.count >= batch
     loop.reduction = options.reduction
     loop.checkpoint = options.checkpoint
+    loop.timeLimit = options.timeLimit
     if let progress = options.progress { loop.progress = progress }
     let encoder = model.encoder
     loop.trackers = options.track.map { t in Tracker(name: t.name, every: t.every) { _, epoch in try t.measure(encoder, epoch) } }

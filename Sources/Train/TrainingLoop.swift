@@ -60,6 +60,9 @@ public struct TrainingLoop {
     public var trackers: [Tracker] = []
     /// Periodic and best-epoch checkpoints; nil writes none.
     public var checkpoint: CheckpointPolicy? = nil
+    /// A wall-clock budget in seconds: no epoch starts when the time spent so far plus the last
+    /// epoch's duration would pass it (the run ends early, its history complete up to there).
+    public var timeLimit: Double? = nil
     /// The loop's name in progress, errors and checkpoints (`fit`, `simclr`).
     public var label = "fit"
     /// Makes the progress reporter of an epoch from its label and number of batches (tests
@@ -112,8 +115,17 @@ public struct TrainingLoop {
             state.bestValue = nil
             state.bestEpoch = nil
         }
+        let start = DispatchTime.now().uptimeNanoseconds
+        var lastEpoch = 0.0
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         while state.epoch < epochs {
+            if let limit = timeLimit, state.epoch > 0 || lastEpoch > 0, elapsed() + lastEpoch > limit {
+                progress("\(label) time limit", 1).finish(summary: "stopped after epoch \(state.epoch) of \(epochs): another epoch (\(Int(lastEpoch)) s) would pass \(Int(limit)) s")
+                break
+            }
+            let before = elapsed()
             try runEpoch(state.epoch + 1, state: &state, history: &history)
+            lastEpoch = elapsed() - before
         }
     }
 

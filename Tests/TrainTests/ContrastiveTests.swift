@@ -199,6 +199,21 @@ final class SimCLRTests: XCTestCase {
         for a in try XCTUnwrap(hist.numbers("knn_acc")) { XCTAssertTrue((0 ... 1).contains(a)) }
     }
 
+    /// A time budget smaller than one epoch: the first epoch runs, no other starts.
+    func testTimeLimitStopsBeforeAnEpochThatWouldPassIt() throws {
+        let data = try tinyImages(16, seed: 1)
+        let m = try model(seed: 2)
+        var o = SimCLROptions()
+        o.seed = 3
+        o.timeLimit = 1e-6
+        var lines: [String] = []
+        o.progress = { label, total in ProgressReporter(label, total: total, unit: "batch", isTerminal: false, sink: { lines.append($0) }) }
+        var h = History()
+        try pretrainSimCLR(m, data, try Adam(m, lr: 1e-2), epochs: 3, batch: 8, options: o, into: &h)
+        XCTAssertEqual(h.epochCount, 1)
+        XCTAssertTrue(lines.joined().contains("stopped after epoch 1 of 3"), lines.joined())
+    }
+
     /// Stopped after epoch 1 and resumed from its checkpoint: the same weights, bit for bit, as an
     /// uninterrupted run (augmentation draws and Adam's state included).
     func testResumeContinuesExactly() throws {
