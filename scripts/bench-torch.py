@@ -153,6 +153,32 @@ def bench_train():
     }
 
 
+def nt_xent(z, tau=0.5):
+    z = F.normalize(z, dim=1)
+    n = z.shape[0] // 2
+    sim = (z @ z.t() / tau).masked_fill(torch.eye(2 * n, dtype=torch.bool), float("-inf"))
+    twins = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)])
+    return F.cross_entropy(sim, twins)
+
+
+def bench_simclr():
+    """One SimCLR step: 2 x 256 views (made beforehand), ResNet-18 w16 headless + 128-128-128 head, Adam."""
+    torch.manual_seed(0)
+    net = ResNet18(1, 10, 16)
+    net.linear = nn.Identity()
+    model = nn.Sequential(net, nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 128))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    views = torch.rand(512, 1, 28, 28)
+    model.train()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        nt_xent(model(views)).backward()
+        opt.step()
+
+    return {"views": "2 x 256, 1x28x28", "ms": round(median_time(step, 7) * 1000, 3)}
+
+
 # ---- measures (issue 4): top-10 Hessian eigenvalues and a RAG pass --------------------------
 
 FMNIST = "/usr/share/datasets/fashion-mnist"
@@ -303,7 +329,7 @@ if __name__ == "__main__":
     wanted = set(sys.argv[1:])
     want = lambda name: not wanted or name in wanted
     report = {"torch": torch.__version__, "threads": torch.get_num_threads()}
-    if want("sgemm") or want("conv") or want("train"):
+    if want("sgemm") or want("conv") or want("train") or want("simclr"):
         report["sgemm_gflops"] = bench_sgemm()
     if want("conv"):
         report["conv2d"] = bench_conv()
@@ -311,6 +337,8 @@ if __name__ == "__main__":
         report["hvp"] = bench_hvp()
     if want("train"):
         report["train_step"] = bench_train()
+    if want("simclr"):
+        report["simclr_step"] = bench_simclr()
     if want("measures"):
         report["measures"] = bench_measures()
     print(json.dumps(report, indent=2, sort_keys=True))

@@ -1,5 +1,5 @@
 // losscape-bench: speed of the engine's hot paths, printed as JSON (scripts/bench runs it in release).
-//   losscape-bench [sgemm] [conv] [hvp] [train] [measures]     (all when none named)
+//   losscape-bench [sgemm] [conv] [hvp] [train] [simclr] [measures]     (all when none named)
 import Foundation
 import NN
 import Tensor
@@ -147,7 +147,7 @@ func want(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) }
 var report: [String: Any] = ["machine": machine()]
 do {
     var sgemmRate: Double? = nil
-    if want("sgemm") || want("conv") || want("train") {
+    if want("sgemm") || want("conv") || want("train") || want("simclr") {
         let s = try benchSgemm()
         report["sgemm_gflops"] = s
         sgemmRate = s["1024"] as? Double
@@ -158,6 +158,7 @@ do {
     if wanted.contains("results-mlp") { report["results_mlp"] = try resultMLP() }
     if wanted.contains("results-resnet") { report["results_resnet"] = try resultResNet() }
     if want("train") { report["train_step"] = try benchTraining(sgemmRate: sgemmRate) }
+    if want("simclr") { report["simclr_step"] = try benchSimCLRStep(sgemmRate: sgemmRate) }
     if want("measures") { report["measures"] = try benchMeasures() }
 } catch {
     FileHandle.standardError.write("losscape-bench: \(error)\n".data(using: .utf8)!)
