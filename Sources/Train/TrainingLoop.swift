@@ -120,7 +120,9 @@ public struct TrainingLoop {
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         while state.epoch < epochs {
             if let limit = timeLimit, state.epoch > 0 || lastEpoch > 0, elapsed() + lastEpoch > limit {
-                progress("\(label) time limit", 1).finish(summary: "stopped after epoch \(state.epoch) of \(epochs): another epoch (\(Int(lastEpoch)) s) would pass \(Int(limit)) s")
+                let note = progress("\(label) time limit", 1)
+                note.update(step: 1)
+                note.finish(summary: "stopped after epoch \(state.epoch) of \(epochs): another epoch (\(Int(lastEpoch)) s) would pass \(Int(limit)) s")
                 break
             }
             let before = elapsed()
