@@ -139,6 +139,21 @@ import Tensor
         return .object(DatasetValue(try d.normalized()))
     }
 
+    r.register("shift", topic: topic, params: [
+        .required("data", dataset, "images N×C×H×W (pixels in [0, 1], or a normalized set)"),
+        .optional("dx", .int, default: 0, "pixels to the right (negative: left); the uncovered border is black"),
+        .optional("dy", .int, default: 0, "pixels down (negative: up)"),
+        .optional("contrast", .number, default: 1, "contrast factor around each image's mean grey (torchvision's adjust_contrast); 1 leaves it"),
+    ], returns: "dataset",
+       doc: "The same images under a fixed, deterministic distribution shift: translated by (dx, dy) pixels, then their contrast scaled, clamped to [0, 1]. A normalized set is shifted on its pixels and standardized again with its own statistics. The notebooks' stand-in for CIFAR-10.1 on Fashion-MNIST: shift(data.test, dx: 2, dy: 2, contrast: 0.7).",
+       example: "x = rand([2, 1, 6, 6], seed: 0)\nd = shift(dataset(x, [0, 1]), dx: 2, dy: 1, contrast: 0.7)\nprint(shape(d.x), sum(d.x[0][0][0]))") { a in
+        let d = try a.dataset("data")
+        guard d.x.rank == 4 else {
+            throw LangError.usage("shift: needs images N×C×H×W, got x of shape \(shapeText(d.x.shape))")
+        }
+        return .object(DatasetValue(try d.shifted(dx: try a.int("dx"), dy: try a.int("dy"), contrast: Float(try a.number("contrast")))))
+    }
+
     r.register("augment", topic: topic, params: [
         .required("x", .oneOf([dataset, .tensor]), "a data set or an N×C×H×W tensor"),
         .optional("preset", .oneOf([.string, .list]), default: "cifar", "a preset name, or a list of names applied in order: \(augmentationNames.joined(separator: ", "))"),
@@ -153,6 +168,34 @@ import Tensor
             return .tensor(try aug(t, rng: &rng))
         }
         return .object(DatasetValue(try a.dataset("x").augmented(aug, rng: &rng)))
+    }
+
+    registerPathChecks(r)
+}
+
+/// exists(path) and mkdir(path): for notebooks that cache results (a pre-trained encoder) in a
+/// folder of their own.
+@Sendable func registerPathChecks(_ r: BuiltinRegistry) {
+    r.register("exists", topic: "files", params: [.required("path", .string, "a file or directory")],
+               returns: "bool",
+               doc: "Whether a file or directory exists at path (relative paths: from the current directory): a notebook reuses a cached result when it does.",
+               example: "if not exists(\"encoder.safetensors\") { print(\"pre-training\") }") { a in
+        try requireFileAccess(a)
+        return .bool(FileManager.default.fileExists(atPath: try a.string("path")))
+    }
+
+    r.register("mkdir", topic: "files", params: [.required("path", .string, "a directory")],
+               returns: "string",
+               doc: "Creates the directory and any missing parents (nothing happens when it exists); returns the path.",
+               example: "mkdir(\"/tmp/losscape-cache/encoders\")") { a in
+        try requireFileAccess(a)
+        let path = try a.string("path")
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw LangError.runtime("mkdir: cannot create '\(path)': \(error.localizedDescription)")
+        }
+        return .string(path)
     }
 }
 
