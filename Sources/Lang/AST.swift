@@ -82,6 +82,13 @@ final class FunctionDecl {
     let params: [Parameter]
     let body: [Stmt]
     let location: SourceLocation
+    /// The body as nodes, set when the code around the declaration is compiled (before any
+    /// closure of it can exist).
+    var compiled: CompiledFunction? {
+        didSet { code = compiled.map { .passUnretained($0) } }
+    }
+    /// `compiled` unretained, for the call fast path (`compiled` keeps it).
+    private(set) var code: Unmanaged<CompiledFunction>?
 
     init(name: String, params: [Parameter], body: [Stmt], location: SourceLocation) {
         self.name = name

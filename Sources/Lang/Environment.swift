@@ -1,90 +1,102 @@
-/// A scope: the variables of one function call, or the globals.
+/// A scope at run time: the slots of a function call that closures may keep, or the globals.
 ///
-/// Only functions open scopes (blocks do not), so a scope holds few names: they live in one array
-/// of (symbol, value) slots searched linearly, which beats hashing for the handful of locals a
-/// function has (and costs one allocation per call). The global scope grows an index once large.
+/// Names are resolved when a function is compiled (`Compiler`): a function's locals — its
+/// parameters and every name it assigns — get slot numbers, and a slot stays nil until the name
+/// is bound. A function that creates no closures keeps its slots on the native stack for the call
+/// and makes no Environment at all; one that does keeps them here, where its closures find them
+/// (the `parent` chain mirrors the nesting of the source, ending at the globals).
 ///
-/// Assignment rebinds the nearest enclosing variable of that name, else creates a local one
-/// (`assign`); the builtins live outside this chain and are never rebound.
+/// The global scope is keyed by symbol id, not by slot: the REPL, `import` and `setGlobal` add
+/// globals while the program runs. Symbol ids are small and dense, so it is an array.
 final class Environment {
-    struct Slot {
-        let id: Int
-        var value: Value
-    }
-
     let parent: Environment?
-    private var slots: [Slot] = []
-    private var index: [Int: Int]?
+    /// `parent` unretained, for walking out to an enclosing scope without ARC traffic.
+    let parentRef: Unmanaged<Environment>?
+    /// A function scope's slots; nil while a name is unbound.
+    let slots: UnsafeMutablePointer<Value?>
+    private let slotCount: Int
+    /// The global scope's values by symbol id (nil in function scopes).
+    private var byID: UnsafeMutablePointer<Value?>?
+    private var capacity = 0
+    /// Global ids in the order they were first bound.
+    private(set) var order: [Int] = []
 
-    init(parent: Environment?, capacity: Int = 0) {
+    /// A function scope of `slotCount` unbound slots inside `parent`.
+    init(parent: Environment, slotCount: Int) {
         self.parent = parent
-        if capacity > 0 { slots.reserveCapacity(capacity) }
+        parentRef = .passUnretained(parent)
+        self.slotCount = slotCount
+        slots = .allocate(capacity: slotCount)
+        slots.initialize(repeating: nil, count: slotCount)
     }
 
+    /// The global scope.
+    init() {
+        parent = nil
+        parentRef = nil
+        slotCount = 1
+        slots = .allocate(capacity: 1)
+        slots.initialize(to: nil)
+        capacity = 64
+        byID = .allocate(capacity: capacity)
+        byID!.initialize(repeating: nil, count: capacity)
+    }
+
+    deinit {
+        slots.deinitialize(count: slotCount)
+        slots.deallocate()
+        if let byID {
+            byID.deinitialize(count: capacity)
+            byID.deallocate()
+        }
+    }
+
+    // MARK: - The global scope
+
+    /// The global bound to `id`, or nil.
     @inline(__always)
-    private func slot(_ id: Int) -> Int? {
-        if let index { return index[id] }
-        return slots.withUnsafeBufferPointer { p in
-            var i = 0
-            while i < p.count {
-                if p[i].id == id { return i }
-                i += 1
-            }
-            return nil
-        }
+    func global(_ id: Int) -> Value? {
+        id < capacity ? byID.unsafelyUnwrapped[id] : nil
     }
 
-    /// The value bound to `id` here or in an enclosing scope.
+    /// Binds a global, creating it when new.
     @inline(__always)
-    func lookup(_ id: Int) -> Value? {
-        var env = self
-        while true {
-            if let i = env.slot(id) { return env.slots[i].value }
-            guard let p = env.parent else { return nil }
-            env = p
+    func setGlobal(_ id: Int, _ value: Value) {
+        if id < capacity, let p = byID, p[id] != nil {
+            p[id] = value
+            return
         }
+        createGlobal(id, value)
     }
 
-    /// Rebinds the nearest enclosing variable, else creates one here.
+    @inline(never)
+    private func createGlobal(_ id: Int, _ value: Value) {
+        if id >= capacity { grow(to: id + 1) }
+        order.append(id)
+        byID.unsafelyUnwrapped[id] = value
+    }
+
+    /// Rebinds an existing global; false when there is none of that name.
     @inline(__always)
-    func assign(_ id: Int, _ value: Value) {
-        var env = self
-        while true {
-            if let i = env.slot(id) {
-                env.slots[i].value = value
-                return
-            }
-            guard let p = env.parent else { break }
-            env = p
-        }
-        append(id, value)
+    func rebindGlobal(_ id: Int, _ value: Value) -> Bool {
+        guard id < capacity, let p = byID, p[id] != nil else { return false }
+        p[id] = value
+        return true
     }
 
-    /// Binds `id` in this scope (parameters, or a new local).
-    func define(_ id: Int, _ value: Value) {
-        if let i = slot(id) {
-            slots[i].value = value
-        } else {
-            append(id, value)
+    private func grow(to n: Int) {
+        var c = max(capacity, 64)
+        while c < n { c *= 2 }
+        let p = UnsafeMutablePointer<Value?>.allocate(capacity: c)
+        if let old = byID {
+            p.moveInitialize(from: old, count: capacity)
+            old.deallocate()
         }
+        (p + capacity).initialize(repeating: nil, count: c - capacity)
+        byID = p
+        capacity = c
     }
 
-    /// Binds a name known to be new here (a parameter of a fresh call).
-    @inline(__always)
-    func bindFresh(_ id: Int, _ value: Value) { append(id, value) }
-
-    private func append(_ id: Int, _ value: Value) {
-        slots.append(Slot(id: id, value: value))
-        if index != nil {
-            index?[id] = slots.count - 1
-        } else if slots.count > 16 {
-            index = Dictionary(uniqueKeysWithValues: slots.enumerated().map { ($1.id, $0) })
-        }
-    }
-
-    /// Whether `id` is bound in this scope itself.
-    func has(_ id: Int) -> Bool { slot(id) != nil }
-
-    /// Names bound in this scope, in the order they were first bound.
-    var names: [String] { slots.map { Symbols.name($0.id) } }
+    /// Global names, in the order they were first bound.
+    var names: [String] { order.map(Symbols.name) }
 }

@@ -10,7 +10,8 @@ import Tensor
 ///     let last = try interp.run("x = 2\nx * 3", file: "cell.lsc", firstLine: 10)   // .number(6)
 ///
 /// Errors are `LangError`s (syntax errors before anything runs; runtime errors located, with the
-/// call stack). The interpreter is single-threaded: one chunk at a time.
+/// call stack). The interpreter is single-threaded: one chunk at a time. Each chunk is parsed,
+/// compiled to a tree of nodes with its variables resolved (`Compiler`, `Nodes.swift`), and run.
 public final class Interpreter {
     /// Bounds that keep hostile or fuzzed programs from crashing or hanging the process.
     public struct Limits: Sendable {
@@ -39,11 +40,15 @@ public final class Interpreter {
     public var plots = PlotSettings()
     public let builtins: BuiltinRegistry
 
-    let globals = Environment(parent: nil)
+    let globals = Environment()
     /// Builtins indexed by symbol id: the last stop of a variable lookup.
     private var builtinByID: [Value?] = []
     private var stepsLeft = Int.max
     var callDepth = 0
+    /// The slot stack of calls to functions that make no closures (`Interpreter+Calls.swift`).
+    var slotBase: UnsafeMutablePointer<Value?>?
+    var slotTop = 0
+    var slotCapacity = 0
     /// Where the builtin being run was called (for `call` from inside a builtin).
     var currentCallSite: SourceLocation?
     /// Directories that `import` resolves against, innermost last.
@@ -61,7 +66,12 @@ public final class Interpreter {
             if id >= builtinByID.count { builtinByID += [Value?](repeating: nil, count: id - builtinByID.count + 1) }
             builtinByID[id] = .builtin(b)
         }
-        globals.define(Symbols.id("args"), .strings(arguments))
+        globals.setGlobal(Symbols.id("args"), .strings(arguments))
+    }
+
+    deinit {
+        // Every call has emptied and popped its slots by the time the interpreter goes.
+        slotBase?.deallocate()
     }
 
     // MARK: - Public API
@@ -119,236 +129,66 @@ public final class Interpreter {
     }
 
     /// A global variable's value, or nil.
-    public func global(_ name: String) -> Value? { globals.lookup(Symbols.id(name)) }
+    public func global(_ name: String) -> Value? { globals.global(Symbols.id(name)) }
 
-    public func setGlobal(_ name: String, _ value: Value) { globals.define(Symbols.id(name), value) }
+    public func setGlobal(_ name: String, _ value: Value) { globals.setGlobal(Symbols.id(name), value) }
 
     /// The names bound in the global scope, in the order they were first bound (for completion).
     public var globalNames: [String] { globals.names }
 
     // MARK: - Running statements
 
-    enum Flow {
-        case normal, breakLoop, continueLoop
-        case returned(Value)
-    }
-
     private func runTopLevel(_ chunk: Chunk, echo: Bool) throws -> Value? {
         stepsLeft = limits.maxSteps ?? Int.max
         callDepth = 0
         stackGuardRef.refresh()
-        var last: Value?
         do {
-            for stmt in chunk.statements {
-                last = nil
-                if case .expression(let e, _) = stmt {
-                    try step(at: nil)
-                    let v = try eval(e, globals)
-                    if echo && !v.isNil { output(v.repr + "\n") }
-                    last = v
-                } else {
-                    _ = try exec(stmt, globals)
-                }
-            }
+            return try execute(chunk, echo: echo)
         } catch var e as LangError {
             if !e.trace.isEmpty, let loc = e.frameLocation { e.trace.append(("main chunk", loc)) }
             throw e
         }
+    }
+
+    /// Compiles a chunk and runs it in the global scope; returns the value of the last statement
+    /// when it is a bare expression.
+    private func execute(_ chunk: Chunk, echo: Bool) throws -> Value? {
+        let nodes = Compiler.topLevel(chunk)
+        // Top-level code has no locals: its frame's slots are never read.
+        let frame = Frame(slots: globals.slots, env: globals, interp: self)
+        var last: Value?
+        for node in nodes {
+            last = nil
+            switch node {
+            case .expression(let e):
+                try step(at: nil)
+                let v = try e.eval(frame)
+                if echo && !v.isNil { output(v.repr + "\n") }
+                last = v
+            case .statement(let s):
+                _ = try s.exec(frame)
+            }
+        }
         return last
     }
 
+    /// Counts one statement or call against `limits.maxSteps`.
     @inline(__always)
     func step(at loc: SourceLocation?) throws {
         stepsLeft -= 1
-        if stepsLeft < 0 {
-            throw LangError.runtime("step limit exceeded (\(limits.maxSteps ?? 0) steps)", at: loc)
-        }
+        if stepsLeft < 0 { throw stepLimitExceeded(at: loc) }
+    }
+
+    @inline(never)
+    private func stepLimitExceeded(at loc: SourceLocation?) -> LangError {
+        LangError.runtime("step limit exceeded (\(limits.maxSteps ?? 0) steps)", at: loc)
     }
 
     @inline(__always)
-    func pollInterrupt(at loc: SourceLocation) throws {
-        if Cancellation.isRequested { throw LangError(.interrupted, "interrupted", at: loc) }
-    }
+    func builtinValue(_ id: Int) -> Value? { id < builtinByID.count ? builtinByID[id] : nil }
 
-    func exec(_ body: [Stmt], _ env: Environment) throws -> Flow {
-        for s in body {
-            let f = try exec(s, env)
-            if case .normal = f { continue }
-            return f
-        }
-        return .normal
-    }
-
-    func exec(_ stmt: Stmt, _ env: Environment) throws -> Flow {
-        try step(at: nil)
-        switch stmt {
-        case .expression(let e, _):
-            _ = try eval(e, env)
-        case .assign(let target, let op, let valueExpr, let loc):
-            try assign(target, op, valueExpr, loc, env)
-        case .function(let id, let decl):
-            env.assign(id, .function(Closure(decl: decl, env: env)))
-        case .ifElse(let branches, let elseBody):
-            for b in branches where try eval(b.condition, env).isTruthy {
-                return try exec(b.body, env)
-            }
-            if let elseBody { return try exec(elseBody, env) }
-        case .whileLoop(let cond, let body, let loc):
-            while try eval(cond, env).isTruthy {
-                try step(at: loc)
-                try pollInterrupt(at: loc)
-                switch try exec(body, env) {
-                case .normal, .continueLoop: continue
-                case .breakLoop: return .normal
-                case .returned(let v): return .returned(v)
-                }
-            }
-        case .forLoop(let id, let seqExpr, let body, let loc):
-            return try forLoop(id, try eval(seqExpr, env), body, loc, env)
-        case .returnValue(let e, _):
-            return .returned(try e.map { try eval($0, env) } ?? .null)
-        case .breakLoop:
-            return .breakLoop
-        case .continueLoop:
-            return .continueLoop
-        case .importFile(let path, let loc):
-            try importFile(path, at: loc)
-        }
-        return .normal
-    }
-
-    private func forLoop(_ id: Int, _ seq: Value, _ body: [Stmt], _ loc: SourceLocation, _ env: Environment) throws -> Flow {
-        // One body run per element; the loop variable is an ordinary variable of the enclosing scope.
-        func run(_ v: Value) throws -> Flow? {
-            try step(at: loc)
-            try pollInterrupt(at: loc)
-            env.assign(id, v)
-            switch try exec(body, env) {
-            case .normal, .continueLoop: return nil
-            case .breakLoop: return .normal
-            case .returned(let v): return .returned(v)
-            }
-        }
-        switch seq {
-        case .range(let r):
-            var i = r.lo
-            while i <= r.hi {
-                if let f = try run(.number(Double(i))) { return f }
-                i += 1
-            }
-        case .list(let l):
-            var i = 0
-            while i < l.items.count {   // live: the body may append
-                if let f = try run(l.items[i]) { return f }
-                i += 1
-            }
-        case .string(let s):
-            for ch in s { if let f = try run(.string(String(ch))) { return f } }
-        case .record(let r):
-            for k in r.keys { if let f = try run(.string(k)) { return f } }
-        case .tensor(let t):
-            guard t.rank > 0 else { throw LangError.runtime("cannot loop over a scalar tensor", at: loc) }
-            for i in 0..<t.shape[0] {
-                if let f = try run(try located({ try tensorRow(t, i) }, loc)) { return f }
-            }
-        default:
-            throw LangError.runtime("cannot loop over \(describeType(seq)) (expected a list, range, string, record or tensor)", at: loc)
-        }
-        return .normal
-    }
-
-    private func assign(_ target: AssignTarget, _ op: BinaryOp?, _ valueExpr: Expr, _ loc: SourceLocation, _ env: Environment) throws {
-        switch target {
-        case .variable(let id):
-            var v = try eval(valueExpr, env)
-            if let op {
-                guard let old = env.lookup(id) ?? builtinValue(id) else { throw undefined(id, loc) }
-                v = try binary(op, old, v, loc)
-            }
-            env.assign(id, v)
-        case .index(let baseExpr, let indexExpr):
-            let base = try eval(baseExpr, env)
-            let index = try eval(indexExpr, env)
-            var v = try eval(valueExpr, env)
-            if let op { v = try binary(op, try self.index(base, index, loc), v, loc) }
-            try setIndex(base, index, v, loc)
-        case .field(let baseExpr, let name):
-            let base = try eval(baseExpr, env)
-            var v = try eval(valueExpr, env)
-            if let op { v = try binary(op, try field(base, name, loc), v, loc) }
-            guard case .record(let r) = base else {
-                throw LangError.runtime("cannot set field '\(name)' of \(describeType(base)) (only records have settable fields)", at: loc)
-            }
-            r[name] = v
-        }
-    }
-
-    // MARK: - Expressions
-
-    func eval(_ expr: Expr, _ env: Environment) throws -> Value {
-        switch expr {
-        case .number(let d): return .number(d)
-        case .string(let s): return .string(s)
-        case .bool(let b): return .bool(b)
-        case .nilLiteral: return .null
-        case .variable(let id, let loc):
-            if let v = env.lookup(id) ?? builtinValue(id) { return v }
-            throw undefined(id, loc)
-        case .binary(let op, let l, let r, let loc):
-            let a = try eval(l, env)
-            let b = try eval(r, env)
-            if case .number(let x) = a, case .number(let y) = b, let v = numberOp(op, x, y) { return v }
-            return try binary(op, a, b, loc)
-        case .call(let calleeExpr, let args, let loc):
-            let callee = try eval(calleeExpr, env)
-            var positional: [Value] = []
-            positional.reserveCapacity(args.count)
-            var keywords: [(String, Value, SourceLocation)] = []
-            for a in args {
-                let v = try eval(a.value, env)
-                if let n = a.name { keywords.append((n, v, a.location)) } else { positional.append(v) }
-            }
-            return try callValue(callee, positional, keywords, at: loc)
-        case .and(let l, let r):
-            let a = try eval(l, env)
-            return a.isTruthy ? try eval(r, env) : a
-        case .or(let l, let r):
-            let a = try eval(l, env)
-            return a.isTruthy ? a : try eval(r, env)
-        case .not(let e, _):
-            return .bool(!(try eval(e, env).isTruthy))
-        case .unaryMinus(let e, let loc):
-            switch try eval(e, env) {
-            case .number(let d): return .number(-d)
-            case .tensor(let t): return .tensor(-t)
-            case let v: throw LangError.runtime("cannot negate \(describeType(v))", at: loc)
-            }
-        case .index(let base, let index, let loc):
-            return try self.index(try eval(base, env), try eval(index, env), loc)
-        case .field(let base, let name, let loc):
-            return try field(try eval(base, env), name, loc)
-        case .range(let l, let r, let loc):
-            let a = try eval(l, env), b = try eval(r, env)
-            guard case .number(let x) = a, case .number(let y) = b, let lo = wholeNumber(x), let hi = wholeNumber(y) else {
-                throw LangError.runtime("range bounds must be whole numbers, got \(describeType(a)) and \(describeType(b))", at: loc)
-            }
-            return .range(RangeValue(lo, hi))
-        case .list(let items, let loc):
-            try checkSize(items.count, what: "list", at: loc)
-            return .list(ListValue(try items.map { try eval($0, env) }))
-        case .record(let fields, _):
-            let r = RecordValue()
-            for f in fields { r[f.key] = try eval(f.value, env) }
-            return .record(r)
-        case .function(let decl):
-            return .function(Closure(decl: decl, env: env))
-        }
-    }
-
-    @inline(__always)
-    private func builtinValue(_ id: Int) -> Value? { id < builtinByID.count ? builtinByID[id] : nil }
-
-    private func undefined(_ id: Int, _ loc: SourceLocation) -> LangError {
+    @inline(never)
+    func undefined(_ id: Int, _ loc: SourceLocation) -> LangError {
         let name = Symbols.name(id)
         var candidates = globals.names + builtins.all.map(\.name)
         candidates.append(contentsOf: ["true", "false", "nil"])
@@ -358,7 +198,7 @@ public final class Interpreter {
 
     // MARK: - Import
 
-    private func importFile(_ path: String, at loc: SourceLocation) throws {
+    func importFile(_ path: String, at loc: SourceLocation) throws {
         guard limits.allowFiles else { throw LangError.runtime("import is disabled here (no file access)", at: loc) }
         let base = importBases.last ?? "."
         let full = NSString(string: path.hasPrefix("/") ? path : (base == "." ? path : base + "/" + path)).standardizingPath
@@ -373,7 +213,7 @@ public final class Interpreter {
         importBases.append(Interpreter.directory(of: full))
         defer { importBases.removeLast() }
         do {
-            for stmt in chunk.statements { _ = try exec(stmt, globals) }
+            _ = try execute(chunk, echo: false)
         } catch var e as LangError {
             e.trace.append(("import \(quoteString(path))", e.frameLocation ?? loc))
             e.frameLocation = loc

@@ -122,6 +122,32 @@ final class InterpreterAPITests: XCTestCase {
         XCTAssertThrowsError(try interp.run("a = []\nb = []\nfor i in 0..500 { a = [a]\n b = [b] }\na == b"))
     }
 
+    func testCallFramesBeyondTheSlotStackAndAfterErrors() throws {
+        let interp = Interpreter()
+        interp.limits.maxCallDepth = 400
+        // 250 frames of 41 slots outgrow the slot stack: the deepest come from the heap.
+        let locals = (0..<40).map { "v\($0)" }
+        let deep = """
+            fn deep(n) {
+              \(locals.map { "\($0) = n" }.joined(separator: "; "))
+              if n == 0 { return 0 }
+              return deep(n - 1) + v0 - v39 + 1
+            }
+            deep(250)
+            """
+        XCTAssertEqual(try interp.run(deep)?.repr, "250")
+        XCTAssertEqual(interp.slotTop, 0)
+        // An error deep inside gives every frame back, and the locals of a closure's maker survive.
+        XCTAssertThrowsError(try interp.run("fn bad(n) { x = n\n if n == 0 { return nil + 1 }\n return bad(n - 1) }\nbad(50)"))
+        XCTAssertEqual(interp.slotTop, 0)
+        try interp.run("fn make(n) { total = n\n return fn(d) { total += d\n return total } }\nacc = make(10)")
+        XCTAssertEqual(try interp.run("acc(1)\nacc(2)")?.repr, "13")
+        XCTAssertThrowsError(try interp.run("bad(0, 1)")) { e in
+            XCTAssertEqual((e as? LangError)?.message, "bad takes 1 argument, got 2")
+        }
+        XCTAssertEqual(interp.slotTop, 0)
+    }
+
     func testCallingFunctionValuesFromSwift() throws {
         let interp = Interpreter()
         try interp.run("fn scale(x, by: 2) { return x * by }")
