@@ -1,9 +1,10 @@
 // Batch normalization in training mode as one op with fused kernels: statistics in two passes
-// (Double accumulation), the normalization and affine map in one more, and a first-order backward
-// in two. The composite form (mean, subtract, square, …) made a ResNet step mostly elementwise
-// traffic. Its vector-Jacobian product has two implementations of the same formula: the fused
-// kernels when no graph is being recorded (plain training), and differentiable ops when it is
-// (createGraph: true), so Hessian-vector products through BatchNorm stay exact.
+// (vector Float sums over chunks of at most 4096 values, Double across chunks), the normalization
+// and affine map in one more, and a first-order backward in two. The composite form (mean,
+// subtract, square, …) made a ResNet step mostly elementwise traffic. Its vector-Jacobian product
+// has two implementations of the same formula: the fused kernels when no graph is being recorded
+// (plain training), and differentiable ops when it is (createGraph: true), so Hessian-vector
+// products through BatchNorm stay exact.
 
 /// [N, C] or [N, C, H, W] seen as N blocks of C planes of S values.
 struct ChannelLayout {
@@ -14,8 +15,18 @@ struct ChannelLayout {
     var grain: Int { Swift.max(1, Parallelism.grain / Swift.max(perChannel, 1)) }
 }
 
+/// Planes are summed in Float (vector partial sums) in chunks of this many values, then in Double.
+private let chunk = 4096
+
+/// Σ over p[0..<n] of `f`'s Float partial results on chunks of at most `chunk` values, in Double.
+@inline(__always) private func inChunks(_ p: UnsafePointer<Float>, _ n: Int, _ f: (UnsafePointer<Float>, Int) -> Float) -> Double {
+    var total = 0.0, j = 0
+    while j < n { let len = Swift.min(chunk, n - j); total += Double(f(p + j, len)); j += len }
+    return total
+}
+
 enum BatchNormKernels {
-    /// Per-channel mean and biased variance (two passes, accumulated in Double).
+    /// Per-channel mean and biased variance (two passes).
     static func stats(_ x: UnsafePointer<Float>, _ l: ChannelLayout) -> (mean: [Double], variance: [Double]) {
         var mean = [Double](repeating: 0, count: l.c), variance = [Double](repeating: 0, count: l.c)
         mean.withUnsafeMutableBufferPointer { mp in
@@ -23,23 +34,18 @@ enum BatchNormKernels {
                 nonisolated(unsafe) let (m, v) = (mp.baseAddress!, vp.baseAddress!)
                 parallelFor(l.c, grain: l.grain) { channels in
                     for ch in channels {
+                        // The variance from centred values, not E[x²] − mean² (cancellation).
                         var s = 0.0
-                        for i in 0..<l.n {
-                            let p = x + (i * l.c + ch) * l.s
-                            var a: Float = 0  // a plane is short; its Float sum is exact enough before widening
-                            for j in 0..<l.s { a += p[j] }
-                            s += Double(a)
-                        }
+                        for i in 0..<l.n { s += inChunks(x + (i * l.c + ch) * l.s, l.s) { vectorSum($0, $1) } }
                         let mu = s / Double(l.perChannel)
                         var q = 0.0
+                        let muf = Float(mu), shift = mu - Double(muf)
                         for i in 0..<l.n {
-                            let p = x + (i * l.c + ch) * l.s
-                            var a = 0.0
-                            for j in 0..<l.s { let d = Double(p[j]) - mu; a += d * d }
-                            q += a
+                            q += inChunks(x + (i * l.c + ch) * l.s, l.s) { vectorCenteredSquares($0, $1, muf) }
                         }
                         m[ch] = mu
-                        v[ch] = q / Double(l.perChannel)
+                        // Centred on Float(mu): Σ(x − mu)² = Σ(x − muf)² − n·(mu − muf)².
+                        v[ch] = Swift.max(0, q / Double(l.perChannel) - shift * shift)
                     }
                 }
             }
@@ -58,8 +64,7 @@ enum BatchNormKernels {
                         let k = a[ch], d = b[ch]
                         for i in 0..<l.n {
                             let off = (i * l.c + ch) * l.s
-                            let p = x + off, q = y + off
-                            for j in 0..<l.s { q[j] = p[j] * k + d }
+                            vectorAffine(x + off, y + off, l.s, k, d)
                         }
                     }
                 }
@@ -79,11 +84,13 @@ enum BatchNormKernels {
                         let mu = Float(mean[ch])
                         var a = 0.0, b = 0.0
                         for i in 0..<l.n {
-                            let off = (i * l.c + ch) * l.s
-                            let g = gy + off, p = x + off
-                            var fa: Float = 0, fb: Float = 0
-                            for j in 0..<l.s { fa += g[j]; fb += g[j] * (p[j] - mu) }
-                            a += Double(fa); b += Double(fb)
+                            var j = 0
+                            while j < l.s {
+                                let off = (i * l.c + ch) * l.s + j, len = Swift.min(chunk, l.s - j)
+                                let (fa, fb) = vectorGradientSums(gy + off, x + off, len, mu)
+                                a += Double(fa); b += Double(fb)
+                                j += len
+                            }
                         }
                         g1[ch] = a; g2[ch] = b
                     }
@@ -96,14 +103,13 @@ enum BatchNormKernels {
     /// gx = k1·gy + k2·x + k3 per channel (the closed form of BatchNorm's input gradient).
     static func inputGradient(_ gy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>,
                               _ l: ChannelLayout, k1: [Float], k2: [Float], k3: [Float]) {
-        nonisolated(unsafe) let (a, b, c) = (k1, k2, k3)
+        let (a, b, c) = (k1, k2, k3)
         parallelFor(l.c, grain: l.grain) { channels in
             for ch in channels {
                 let u = a[ch], v = b[ch], w = c[ch]
                 for i in 0..<l.n {
                     let off = (i * l.c + ch) * l.s
-                    let g = gy + off, p = x + off, q = gx + off
-                    for j in 0..<l.s { q[j] = u * g[j] + v * p[j] + w }
+                    vectorLinear2(gy + off, x + off, gx + off, l.s, u, v, w)
                 }
             }
         }

@@ -1,6 +1,10 @@
 // conv2d as im2col + one sgemm per group of images, for the forward pass and both backward
-// passes. The three ops (conv2d, its input gradient, its weight gradient) are each differentiable
-// and their backward rules use only each other, so the second derivatives of a CNN are exact.
+// passes, with the batch split over the cores (each core its own groups, buffers and
+// single-threaded products). The three ops (conv2d, its input gradient, its weight gradient) are
+// each differentiable and their backward rules use only each other, so the second derivatives of
+// a CNN are exact.
+import CBLAS
+import Dispatch
 
 /// Shapes of one convolution.
 struct ConvGeometry {
@@ -10,6 +14,8 @@ struct ConvGeometry {
     let ho, wo: Int              // output
     var k: Int { c * kh * kw }   // rows of the im2col matrix
     var p: Int { ho * wo }       // output pixels per image
+    var hp: Int { h + 2 * padding }
+    var wp: Int { w + 2 * padding }
 
     init(input: [Int], weight: [Int], stride: Int, padding: Int) throws {
         guard input.count == 4, weight.count == 4 else {
@@ -35,10 +41,13 @@ struct ConvGeometry {
     var inputShape: [Int] { [n, c, h, w] }
     var weightShape: [Int] { [o, c, kh, kw] }
 
-    /// Images per group, so that the im2col buffer stays near 4 MB and in cache for the product
-    /// that reads it (measured at batch 128, 64 channels, 32×32: 16 MB groups ran 25 % slower).
+    /// Images per group, so that a core's im2col buffer stays near `budget` floats (1 MB, a core's
+    /// L2 here) and in cache for the product that reads it. With the batch split over the cores,
+    /// 1 MB groups took less CPU time per ResNet-18 w16 step than 4 MB ones (earlier, with one
+    /// shared buffer: 16 MB groups ran 25 % slower than 4 MB at 64 channels, 32×32).
     var group: Int { Swift.max(1, Swift.min(n, ConvGeometry.budget / Swift.max(k * p, 1))) }
-    static let budget = 1 << 20
+    /// Settable for tests (tiny groups).
+    nonisolated(unsafe) static var budget = 1 << 18
 
     /// For stride 1 and a square kernel with padding p ≤ k − 1: the geometry of dx as a
     /// convolution of dY [N, O, Ho, Wo] with the flipped kernel [C, O, k, k] and padding k − 1 − p.
@@ -53,78 +62,94 @@ struct ConvGeometry {
     var isPointwise: Bool { kh == 1 && kw == 1 && stride == 1 && padding == 0 }
 }
 
-/// col[K, g·P] for images first ..< first + g.
-func im2col(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ gm: ConvGeometry, first: Int, g: Int) {
-    let ld = g * gm.p
-    parallelFor(gm.k, grain: 8) { rows in
-        for r in rows {
-            let c = r / (gm.kh * gm.kw), ki = (r / gm.kw) % gm.kh, kj = r % gm.kw
-            for img in 0..<g {
-                let src = x + ((first + img) * gm.c + c) * gm.h * gm.w
-                let dst = col + r * ld + img * gm.p
+/// Where im2col reads a group's images: zero-bordered copies when the convolution pads (so the
+/// copy loops need no bounds tests), else the input itself.
+struct ConvSource {
+    let base: UnsafePointer<Float>
+    let imageStride, planeStride, rowStride: Int
+
+    /// Images first ..< first + g of x, padded into `padded` when the convolution pads.
+    init(_ x: UnsafePointer<Float>, _ padded: UnsafeMutablePointer<Float>?, _ gm: ConvGeometry, first: Int, g: Int) {
+        guard let padded, gm.padding > 0 else {
+            (base, imageStride, planeStride, rowStride) = (x + first * gm.c * gm.h * gm.w, gm.c * gm.h * gm.w, gm.h * gm.w, gm.w)
+            return
+        }
+        // The interiors only: the borders were zeroed once and nothing else writes them.
+        let (hp, wp) = (gm.hp, gm.wp)
+        for pl in 0..<(g * gm.c) {
+            let src = x + (first * gm.c + pl) * gm.h * gm.w
+            let dst = padded + pl * hp * wp + gm.padding * wp + gm.padding
+            for i in 0..<gm.h { copyRow(src + i * gm.w, dst + i * wp, gm.w) }
+        }
+        (base, imageStride, planeStride, rowStride) = (UnsafePointer(padded), gm.c * hp * wp, hp * wp, wp)
+    }
+}
+
+/// col[K, g·P] for the g images of `src`: row (c, ki, kj), column (image, oy, ox) holds
+/// padded[image, c, oy·s + ki, ox·s + kj].
+func im2col(_ src: ConvSource, _ col: UnsafeMutablePointer<Float>, _ gm: ConvGeometry, g: Int) {
+    let ld = g * gm.p, (s, wo) = (gm.stride, gm.wo)
+    for r in 0..<gm.k {
+        let c = r / (gm.kh * gm.kw), ki = (r / gm.kw) % gm.kh, kj = r % gm.kw
+        for img in 0..<g {
+            let plane = src.base + img * src.imageStride + c * src.planeStride + ki * src.rowStride + kj
+            let dst = col + r * ld + img * gm.p
+            if s == 1 {
+                for oy in 0..<gm.ho { copyRow(plane + oy * src.rowStride, dst + oy * wo, wo) }
+            } else if s == 2 {
                 for oy in 0..<gm.ho {
-                    let iy = oy * gm.stride - gm.padding + ki
-                    let row = dst + oy * gm.wo
-                    // Rows are short (W ≤ 32 here): plain loops beat a memmove call per row.
-                    if iy < 0 || iy >= gm.h { for j in 0..<gm.wo { row[j] = 0 }; continue }
-                    let line = src + iy * gm.w
-                    if gm.stride == 1 {
-                        // Contiguous run with zeros at the padded ends.
-                        let lo = Swift.min(gm.wo, Swift.max(0, gm.padding - kj)), hi = Swift.max(lo, Swift.min(gm.wo, gm.w + gm.padding - kj))
-                        for j in 0..<lo { row[j] = 0 }
-                        let from = line - gm.padding + kj
-                        for j in lo..<hi { row[j] = from[j] }
-                        for j in hi..<gm.wo { row[j] = 0 }
-                    } else {
-                        for ox in 0..<gm.wo {
-                            let ix = ox * gm.stride - gm.padding + kj
-                            row[ox] = ix >= 0 && ix < gm.w ? line[ix] : 0
-                        }
+                    let line = plane + oy * 2 * src.rowStride, row = dst + oy * wo
+                    var ox = 0
+                    // Eight loaded, the even four kept; the load ends before the row's last read.
+                    while ox + 4 < wo {
+                        UnsafeMutableRawPointer(row + ox).storeBytes(of: loadVec(line + 2 * ox).evenHalf, as: SIMD4<Float>.self)
+                        ox += 4
                     }
+                    while ox < wo { row[ox] = line[2 * ox]; ox += 1 }
+                }
+            } else {
+                for oy in 0..<gm.ho {
+                    let line = plane + oy * s * src.rowStride, row = dst + oy * wo
+                    for ox in 0..<wo { row[ox] = line[ox * s] }
                 }
             }
         }
     }
 }
 
-/// Adds col[K, g·P] back into images first ..< first + g of dx (the transpose of im2col).
-func col2im(_ col: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ gm: ConvGeometry, first: Int, g: Int) {
-    let ld = g * gm.p
-    // Partition by channel: rows of one channel write the same planes.
-    parallelFor(gm.c, grain: 1) { channels in
-        for c in channels {
-            for ki in 0..<gm.kh {
-                for kj in 0..<gm.kw {
-                    let r = (c * gm.kh + ki) * gm.kw + kj
-                    for img in 0..<g {
-                        let plane = dx + ((first + img) * gm.c + c) * gm.h * gm.w
-                        let src = col + r * ld + img * gm.p
-                        for oy in 0..<gm.ho {
-                            let iy = oy * gm.stride - gm.padding + ki
-                            if iy < 0 || iy >= gm.h { continue }
-                            let line = plane + iy * gm.w, row = src + oy * gm.wo
-                            if gm.stride == 1 {
-                                let lo = Swift.max(0, gm.padding - kj), hi = Swift.min(gm.wo, gm.w + gm.padding - kj)
-                                if hi > lo {
-                                    let dst = line + lo - gm.padding + kj
-                                    for ox in lo..<hi { dst[ox - lo] += row[ox] }
-                                }
-                            } else {
-                                for ox in 0..<gm.wo {
-                                    let ix = ox * gm.stride - gm.padding + kj
-                                    if ix >= 0 && ix < gm.w { line[ix] += row[ox] }
-                                }
-                            }
-                        }
-                    }
+/// The transpose of im2col into the padded buffer [g, C, Hp, Wp] (zeroed here), then its interiors into
+/// images first ..< first + g of dx (written, not added: the group holds all of those images).
+func col2im(_ col: UnsafePointer<Float>, _ padded: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+            _ gm: ConvGeometry, first: Int, g: Int) {
+    let ld = g * gm.p, (hp, wp, s, wo) = (gm.hp, gm.wp, gm.stride, gm.wo)
+    padded.update(repeating: 0, count: g * gm.c * hp * wp)
+    for r in 0..<gm.k {
+        let c = r / (gm.kh * gm.kw), ki = (r / gm.kw) % gm.kh, kj = r % gm.kw
+        for img in 0..<g {
+            let plane = padded + (img * gm.c + c) * hp * wp + ki * wp + kj
+            let src = col + r * ld + img * gm.p
+            for oy in 0..<gm.ho {
+                let line = plane + oy * s * wp, row = src + oy * wo
+                if s == 1 {
+                    var j = 0
+                    while j + 8 <= wo { storeVec(loadVec(line + j) + loadVec(row + j), line + j); j += 8 }
+                    while j < wo { line[j] += row[j]; j += 1 }
+                } else {
+                    for ox in 0..<wo { line[ox * s] += row[ox] }
                 }
             }
         }
     }
+    for pl in 0..<(g * gm.c) {
+        let from = padded + pl * hp * wp + gm.padding * wp + gm.padding
+        let to = dx + (first * gm.c + pl) * gm.h * gm.w
+        for i in 0..<gm.h { copyRow(from + i * wp, to + i * gm.w, gm.w) }
+    }
 }
 
-/// Copies images' [O, P] planes into/out of a grouped [O, g·P] matrix.
-func groupPlanes(_ planes: UnsafeMutablePointer<Float>, _ grouped: UnsafeMutablePointer<Float>, rows: Int, p: Int, first: Int, g: Int, toGroup: Bool) {
+/// Copies images' [R, P] planes into a grouped [R, g·P] matrix, or back.
+func groupPlanes(_ planes: UnsafeMutablePointer<Float>, _ grouped: UnsafeMutablePointer<Float>, rows: Int, p: Int,
+                 first: Int, g: Int, toGroup: Bool) {
     for img in 0..<g {
         for r in 0..<rows {
             let a = planes + ((first + img) * rows + r) * p, b = grouped + r * g * p + img * p
@@ -133,7 +158,80 @@ func groupPlanes(_ planes: UnsafeMutablePointer<Float>, _ grouped: UnsafeMutable
     }
 }
 
+/// One core's buffers for a convolution sweep.
+final class ConvScratch {
+    let col: Storage
+    /// Zero-bordered images [g, C, Hp, Wp], im2col's source when the convolution pads.
+    let padded: Storage?
+    /// col2im's accumulator [g, C, Hp, Wp] (its own: it leaves the borders dirty).
+    let accumulator: Storage?
+    /// A group's [O, g·P] output or output gradient.
+    let grouped: Storage
+    /// A group's input planes as one [C, g·P] matrix (dW from im2col(dY)).
+    let groupedInput: Storage?
+    /// This core's share of dW ([O, K]), summed after the sweep.
+    let dw: Storage?
+
+    init(_ gm: ConvGeometry, g: Int, dx: Bool, dw: Bool, groupedInput: Bool = false) {
+        let planes = g * gm.c * gm.hp * gm.wp
+        col = Storage(count: gm.k * g * gm.p)
+        padded = gm.padding > 0 && (dw || !dx) ? Storage(zeros: planes) : nil
+        accumulator = dx ? Storage(count: planes) : nil
+        grouped = Storage(count: gm.o * g * gm.p)
+        self.groupedInput = groupedInput ? Storage(count: gm.o * g * gm.p) : nil
+        self.dw = dw ? Storage(zeros: gm.o * gm.k) : nil
+    }
+
+    /// The sum of the scratches' dW shares, shaped `shape`.
+    static func summedWeightGradient(_ scratches: [ConvScratch], shape: [Int]) -> Tensor {
+        let dw = Tensor(storage: scratches[0].dw!, shape: shape)
+        for s in scratches.dropFirst() {
+            let a = dw.ptr, b = s.dw!.ptr
+            for i in 0..<dw.count { a[i] += b[i] }
+        }
+        return dw
+    }
+}
+
 enum ConvKernels {
+    /// Runs `body(first, count, scratch)` over the batch in groups of images. With several cores
+    /// and an image for each, every core takes a contiguous share of the batch with its own
+    /// buffers and single-threaded products (OpenBLAS is held to one thread meanwhile, and set
+    /// back after): im2col and the product that reads it stay on one core and in its cache, the
+    /// copies run on all cores, and the small products of thin layers pay no OpenBLAS thread
+    /// hand-offs (whose spinning worker took a third of a ResNet-18 w16 step's samples under
+    /// load). Each core's `sgemm` is uncounted; callers count the FLOPs. Returns the scratches.
+    static func sweep(_ gm: ConvGeometry, dx: Bool, dw: Bool, groupedInput: Bool = false,
+                      _ body: (Int, Int, ConvScratch) -> Void) -> [ConvScratch] {
+        let workers = Swift.max(1, Swift.min(Parallelism.workers, gm.n))
+        let share = (gm.n + workers - 1) / workers
+        let g = Swift.min(gm.group, share)
+        let scratches = (0..<workers).map { _ in ConvScratch(gm, g: g, dx: dx, dw: dw, groupedInput: groupedInput) }
+        func run(_ w: Int) {
+            var first = w * share
+            let end = Swift.min(gm.n, first + share)
+            while first < end {
+                let cnt = Swift.min(g, end - first)
+                body(first, cnt, scratches[w])
+                first += cnt
+            }
+        }
+        if workers == 1 {
+            run(0)
+        } else {
+            let saved = openblas_get_num_threads()
+            openblas_set_num_threads(1)
+            withoutActuallyEscaping(run) { run in
+                nonisolated(unsafe) let work = run
+                DispatchQueue.concurrentPerform(iterations: workers) { work($0) }
+            }
+            openblas_set_num_threads(saved)
+        }
+        return scratches
+    }
+
+    /// y = conv(x, w): per group, pad, im2col, one product into the group's [O, g·P] buffer, and
+    /// its planes out to y.
     static func forward(_ x: Tensor, _ w: Tensor, _ gm: ConvGeometry) -> Tensor {
         let y = Tensor(uninitializedShape: gm.outputShape)
         if gm.isPointwise {
@@ -142,36 +240,34 @@ enum ConvKernels {
             }
             return y
         }
-        let g = gm.group
-        let col = Storage(count: gm.k * g * gm.p), yg = Storage(count: g > 1 ? gm.o * g * gm.p : 0)
-        var first = 0
-        while first < gm.n {
-            let cnt = Swift.min(g, gm.n - first)
-            im2col(x.ptr, col.ptr, gm, first: first, g: cnt)
+        GemmCounter.flops += 2 * Double(gm.o * gm.k) * Double(gm.p * gm.n)
+        nonisolated(unsafe) let (xp, wp, yp) = (x.ptr, w.ptr, y.ptr)
+        _ = sweep(gm, dx: false, dw: false) { first, cnt, s in
+            im2col(ConvSource(xp, s.padded?.ptr, gm, first: first, g: cnt), s.col.ptr, gm, g: cnt)
             if cnt == 1 {
-                sgemm(w.ptr, col.ptr, y.ptr + first * gm.o * gm.p, m: gm.o, n: gm.p, k: gm.k, transA: false, transB: false)
+                sgemm(wp, s.col.ptr, yp + first * gm.o * gm.p, m: gm.o, n: gm.p, k: gm.k, transA: false, transB: false, counted: false)
             } else {
-                sgemm(w.ptr, col.ptr, yg.ptr, m: gm.o, n: cnt * gm.p, k: gm.k, transA: false, transB: false)
-                groupPlanes(y.ptr, yg.ptr, rows: gm.o, p: gm.p, first: first, g: cnt, toGroup: false)
+                sgemm(wp, s.col.ptr, s.grouped.ptr, m: gm.o, n: cnt * gm.p, k: gm.k, transA: false, transB: false, counted: false)
+                groupPlanes(yp, s.grouped.ptr, rows: gm.o, p: gm.p, first: first, g: cnt, toGroup: false)
             }
-            first += cnt
         }
         return y
     }
 
     /// Both gradients of a convolution in one sweep: per group, dY is regrouped once, dW += dY·colᵀ
-    /// uses im2col(x), and the same buffer then takes Wᵀ·dY for col2im into dx.
-    /// dx needs the weight `w`, dW the input `x`; pass nil for a gradient that is not wanted.
+    /// uses im2col(x), and the same buffer then takes Wᵀ·dY for col2im into dx (stride-1 kernels
+    /// take `bothFromFlipped` instead). dx needs the weight `w`, dW the input `x`; pass nil for a
+    /// gradient that is not wanted.
     static func backward(_ gy: Tensor, _ gm: ConvGeometry, x: Tensor?, w: Tensor?) -> (dx: Tensor?, dw: Tensor?) {
         if let w, let flipped = gm.flippedForInputGradient {
             // dx of a stride-1 convolution is the convolution of dY with the flipped, transposed
             // kernel: an im2col product with K = 9·O instead of a K = O product and a col2im scatter.
-            let dx = forward(gy, w.flippedTransposedKernel(), flipped)
-            return (dx, x.map { backward(gy, gm, x: $0, w: nil).dw! })
+            guard let x else { return (forward(gy, w.flippedTransposedKernel(), flipped), nil) }
+            return bothFromFlipped(gy, x, w, flipped)
         }
-        let dx = w != nil ? Tensor(storage: Storage(zeros: gm.n * gm.c * gm.h * gm.w), shape: gm.inputShape) : nil
-        let dw = x != nil ? Tensor(storage: Storage(zeros: gm.o * gm.k), shape: gm.weightShape) : nil
         if gm.isPointwise {
+            let dw = x != nil ? Tensor(storage: Storage(zeros: gm.o * gm.k), shape: gm.weightShape) : nil
+            let dx = w != nil ? Tensor(uninitializedShape: gm.inputShape) : nil
             for img in 0..<gm.n {
                 let gyi = gy.ptr + img * gm.o * gm.p
                 if let dw, let x { sgemm(gyi, x.ptr + img * gm.c * gm.p, dw.ptr, m: gm.o, n: gm.k, k: gm.p, transA: false, transB: true, beta: 1) }
@@ -179,25 +275,53 @@ enum ConvKernels {
             }
             return (dx, dw)
         }
-        let g = gm.group
-        let col = Storage(count: gm.k * g * gm.p), gyg = Storage(count: g > 1 ? gm.o * g * gm.p : 0)
-        var first = 0
-        while first < gm.n {
-            let cnt = Swift.min(g, gm.n - first)
-            // A group of one image is already laid out as [O, P].
-            let gyp = cnt == 1 ? gy.ptr + first * gm.o * gm.p : gyg.ptr
-            if cnt > 1 { groupPlanes(gy.ptr, gyg.ptr, rows: gm.o, p: gm.p, first: first, g: cnt, toGroup: true) }
-            if let dw, let x {
-                im2col(x.ptr, col.ptr, gm, first: first, g: cnt)
-                sgemm(gyp, col.ptr, dw.ptr, m: gm.o, n: gm.k, k: cnt * gm.p, transA: false, transB: true, beta: 1)
+        let dx = w != nil ? Tensor(uninitializedShape: gm.inputShape) : nil
+        GemmCounter.flops += 2 * Double(gm.o * gm.k) * Double(gm.p * gm.n) * Double((x != nil ? 1 : 0) + (w != nil ? 1 : 0))
+        nonisolated(unsafe) let (gyp, xp, wp, dxp) = (gy.ptr, x?.ptr, w?.ptr, dx?.ptr)
+        let scratches = sweep(gm, dx: w != nil, dw: x != nil) { first, cnt, s in
+            // A group of one image already is an [O, P] matrix.
+            let gyg = cnt == 1 ? gyp + first * gm.o * gm.p : s.grouped.ptr
+            if cnt > 1 { groupPlanes(gyp, s.grouped.ptr, rows: gm.o, p: gm.p, first: first, g: cnt, toGroup: true) }
+            if let xp, let dw = s.dw {
+                im2col(ConvSource(xp, s.padded?.ptr, gm, first: first, g: cnt), s.col.ptr, gm, g: cnt)
+                sgemm(gyg, s.col.ptr, dw.ptr, m: gm.o, n: gm.k, k: cnt * gm.p, transA: false, transB: true, beta: 1, counted: false)
             }
-            if let dx, let w {
-                sgemm(w.ptr, gyp, col.ptr, m: gm.k, n: cnt * gm.p, k: gm.o, transA: true, transB: false)
-                col2im(col.ptr, dx.ptr, gm, first: first, g: cnt)
+            if let wp, let dxp {
+                sgemm(wp, gyg, s.col.ptr, m: gm.k, n: cnt * gm.p, k: gm.o, transA: true, transB: false, counted: false)
+                col2im(s.col.ptr, s.accumulator!.ptr, dxp, gm, first: first, g: cnt)
             }
-            first += cnt
         }
-        return (dx, dw)
+        return (dx, x != nil ? ConvScratch.summedWeightGradient(scratches, shape: gm.weightShape) : nil)
+    }
+
+    /// Both gradients of a stride-1 convolution from one im2col, that of dY (`flipped` is the
+    /// geometry of dx as a convolution of dY; its K = O·k·k, its P the input's pixels):
+    /// dx = W̃·col, and the flipped, transposed weight gradient W̃_dW [C, O·k·k] += X·colᵀ, since
+    /// dW[o, c, i, j] = Σ_pixels x[c, ·] · dY[o, · − (i, j) + p] reads dY at the same shifts as dx
+    /// does. One im2col (of dY) instead of two (of dY and of x); the input planes are only regrouped.
+    static func bothFromFlipped(_ gy: Tensor, _ x: Tensor, _ w: Tensor, _ fg: ConvGeometry) -> (dx: Tensor?, dw: Tensor?) {
+        let wf = w.flippedTransposedKernel()
+        let dx = Tensor(uninitializedShape: fg.outputShape)
+        GemmCounter.flops += 4 * Double(fg.o * fg.k) * Double(fg.p * fg.n)
+        nonisolated(unsafe) let (gyp, xp, wfp, dxp) = (gy.ptr, x.ptr, wf.ptr, dx.ptr)
+        let scratches = sweep(fg, dx: false, dw: true, groupedInput: true) { first, cnt, s in
+            im2col(ConvSource(gyp, s.padded?.ptr, fg, first: first, g: cnt), s.col.ptr, fg, g: cnt)
+            let plane = fg.o * fg.p  // one image of x (and of dx): [C, P]
+            if cnt == 1 {
+                sgemm(wfp, s.col.ptr, dxp + first * plane, m: fg.o, n: fg.p, k: fg.k, transA: false, transB: false, counted: false)
+                sgemm(xp + first * plane, s.col.ptr, s.dw!.ptr, m: fg.o, n: fg.k, k: fg.p, transA: false, transB: true,
+                      beta: 1, counted: false)
+            } else {
+                sgemm(wfp, s.col.ptr, s.grouped.ptr, m: fg.o, n: cnt * fg.p, k: fg.k, transA: false, transB: false, counted: false)
+                groupPlanes(dxp, s.grouped.ptr, rows: fg.o, p: fg.p, first: first, g: cnt, toGroup: false)
+                groupPlanes(UnsafeMutablePointer(mutating: xp), s.groupedInput!.ptr, rows: fg.o, p: fg.p, first: first, g: cnt, toGroup: true)
+                sgemm(s.groupedInput!.ptr, s.col.ptr, s.dw!.ptr, m: fg.o, n: fg.k, k: cnt * fg.p, transA: false, transB: true,
+                      beta: 1, counted: false)
+            }
+        }
+        // W̃_dW is [C, O, k, k] flipped; flipping and transposing it again gives dW [O, C, k, k].
+        let flippedDW = ConvScratch.summedWeightGradient(scratches, shape: [fg.o, fg.c, fg.kh, fg.kw])
+        return (dx, flippedDW.flippedTransposedKernel())
     }
 }
 

@@ -11,11 +11,12 @@ public enum GemmCounter {
 @inline(__always)
 func sgemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
            m: Int, n: Int, k: Int, transA: Bool, transB: Bool, beta: Float = 0,
-           lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil) {
+           lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil, counted: Bool = true) {
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), 1, a, Int32(lda ?? (transA ? m : k)),
                 b, Int32(ldb ?? (transB ? k : n)), beta, c, Int32(ldc ?? n))
-    GemmCounter.flops += 2 * Double(m) * Double(n) * Double(k)
+    // Products run on worker threads are counted by their caller (`counted: false`).
+    if counted { GemmCounter.flops += 2 * Double(m) * Double(n) * Double(k) }
 }
 
 extension Tensor {

@@ -101,6 +101,31 @@ final class ConvPoolTests: XCTestCase {
         }
     }
 
+    func testConvSplitIntoGroupsAndWorkers() throws {
+        // A tiny im2col budget makes groups of one and two images inside each worker's share of the
+        // batch (and single-image groups skip the regrouping copies); every split gives the same values.
+        let savedBudget = ConvGeometry.budget, savedWorkers = Parallelism.workers
+        defer { ConvGeometry.budget = savedBudget; Parallelism.workers = savedWorkers }
+        for (xs, ws, s, p) in [([7, 3, 6, 5], [4, 3, 3, 3], 1, 1), ([5, 2, 7, 6], [3, 2, 3, 3], 2, 1), ([5, 4, 6, 6], [2, 4, 1, 1], 2, 0)] {
+            let x = sample(xs, seed: 860).requiringGrad(), w = sample(ws, seed: 861).requiringGrad()
+            let ref = referenceConv(x, w, stride: s, padding: p)
+            let seedT = sample(ref.shape, seed: 862)
+            var first: [Tensor]? = nil
+            for (budget, workers) in [(1 << 20, 1), (1, 2), (2 * ws[1] * ws[2] * ws[3] * ref.shape[2] * ref.shape[3], 3)] {
+                ConvGeometry.budget = budget
+                Parallelism.workers = workers
+                let y = try x.conv2d(w, stride: s, padding: p)
+                assertClose(y, ref.values, shape: ref.shape, tol: 1e-5, "conv \(xs) * \(ws), budget \(budget), \(workers) workers")
+                let g = try gradients(of: y, wrt: [x, w], seed: seedT)
+                if let first {
+                    for k in 0..<2 { assertClose(g[k].scalars, doubles(first[k]), tol: 1e-6, "gradient \(k), budget \(budget), \(workers) workers") }
+                } else {
+                    first = g
+                }
+            }
+        }
+    }
+
     func testConvDerivatives() throws {
         for (i, (xs, ws, s, p)) in convConfigs.enumerated() {
             let x = sample(xs, seed: UInt64(1000 + i)), w = sample(ws, seed: UInt64(1100 + i), low: -0.5, high: 0.5)
