@@ -11,7 +11,13 @@ import Tensor
 ///     v̂ = amsgrad ? (vmax = max(vmax, v)) : v
 ///     p ← p − (lr / (1 − β₁ᵗ)) · m / (√v̂ / √(1 − β₂ᵗ) + eps)
 ///
-/// (eps outside the square root). Arithmetic per element is in Float64, stored as Float32.
+/// (eps outside the square root). In Float32, op by op as PyTorch's single-tensor Adam runs them:
+/// `p.mul_(1 − lr·wd)` (AdamW) or `grad.add(p, alpha=wd)`, `exp_avg.lerp_(grad, 1 − β1)`,
+/// `exp_avg_sq.mul_(β2).addcmul_(grad, grad, value=1 − β2)`,
+/// `denom = (exp_avg_sq.sqrt() / √bias_correction2).add_(eps)` and
+/// `p.addcdiv_(exp_avg, denom, value=−lr/bias_correction1)`, with the bias corrections in Double
+/// and every tensor op rounding to Float32 (an add with alpha, the lerp and addcmul's final
+/// multiply-add round once, as in PyTorch's vector kernels).
 ///
 ///     let opt = try Adam(encoder, lr: 1e-3)
 public class Adam: Optimizer {
@@ -78,11 +84,14 @@ public class Adam: Optimizer {
         expAvgSq[index] = v
         let vmax: Tensor? = amsgrad ? (maxExpAvgSq[index] ?? Tensor.zeros(param.shape)) : nil
         if amsgrad { maxExpAvgSq[index] = vmax }
-        let lr = self.lr, b1 = beta1, b2 = beta2, eps = self.eps
-        let l2 = decoupled ? 0 : weightDecay
-        let decay = decoupled ? 1 - lr * weightDecay : 1
-        let stepSize = lr / (1 - Foundation.pow(b1, t))
-        let bc2Sqrt = (1 - Foundation.pow(b2, t)).squareRoot()
+        // The scalars as PyTorch computes them (Double) and hands them to its Float32 kernels.
+        let l2 = !decoupled && weightDecay != 0, decay = decoupled && weightDecay != 0
+        let wd = Float(weightDecay), keep = Float(1 - lr * weightDecay)
+        let w1 = Float(1 - beta1), small = Swift.abs(w1) < 0.5, w1m1 = w1 - 1
+        let b2 = Float(beta2), w2 = Float(1 - beta2)
+        let stepSize = lr / (1 - Foundation.pow(beta1, t))
+        let bc2Sqrt = Float(Foundation.pow(1 - Foundation.pow(beta2, t), 0.5))
+        let eps = Float(self.eps), negStep = Float(-stepSize)
         // Raw pointers for the worker threads; each element is touched by exactly one of them.
         nonisolated(unsafe) let g = gradient.withUnsafeBufferPointer { $0.baseAddress! }
         nonisolated(unsafe) let p = param.withUnsafeMutableBufferPointer { $0.baseAddress! }
@@ -90,19 +99,32 @@ public class Adam: Optimizer {
         nonisolated(unsafe) let vp = v.withUnsafeMutableBufferPointer { $0.baseAddress! }
         nonisolated(unsafe) let xp = vmax?.withUnsafeMutableBufferPointer { $0.baseAddress! }
         forEachChunk(n) { r in
-            for j in r {
-                let pj = Double(p[j]) * decay
-                let gj = Double(g[j]) + l2 * Double(p[j])
-                let mj = b1 * Double(mp[j]) + (1 - b1) * gj
-                let vj = b2 * Double(vp[j]) + (1 - b2) * gj * gj
-                mp[j] = Float(mj)
-                vp[j] = Float(vj)
+            sweepLanes(r) { j in
+                var pj = loadLanes(p, j)
+                if decay { pj = pj * keep }                                   // p.mul_(1 − lr·wd)
+                let gj = l2 ? addScaled(loadLanes(g, j), wd, pj) : loadLanes(g, j)     // grad.add(p, alpha=wd)
+                let mj0 = loadLanes(mp, j), d = gj - mj0                          // exp_avg.lerp_(grad, 1 − β1)
+                let mj = small ? addScaled(mj0, w1, d) : addScaled(gj, w1m1, d)
+                let vj = addProduct(loadLanes(vp, j) * b2, w2 * gj, gj)           // mul_(β2).addcmul_(g, g, value=1 − β2)
+                storeLanes(mj, mp, j)
+                storeLanes(vj, vp, j)
                 var vhat = vj
-                if let xp {
-                    vhat = Swift.max(Double(xp[j]), vj)
-                    xp[j] = Float(vhat)
-                }
-                p[j] = Float(pj - stepSize * mj / (vhat.squareRoot() / bc2Sqrt + eps))
+                if let xp { vhat = pointwiseMax(loadLanes(xp, j), vj); storeLanes(vhat, xp, j) }
+                let denom = vhat.squareRoot() / bc2Sqrt + eps                // (√v / √bc2).add_(eps)
+                storeLanes(pj + (negStep * mj) / denom, p, j)                      // p.addcdiv_(m, denom, value=−step)
+            } scalar: { j in
+                var pj = p[j]
+                if decay { pj = pj * keep }
+                let gj = l2 ? addScaled(g[j], wd, pj) : g[j]
+                let mj0 = mp[j], d = gj - mj0
+                let mj = small ? addScaled(mj0, w1, d) : addScaled(gj, w1m1, d)
+                let vj = addProduct(vp[j] * b2, w2 * gj, gj)
+                mp[j] = mj
+                vp[j] = vj
+                var vhat = vj
+                if let xp { vhat = Swift.max(xp[j], vj); xp[j] = vhat }
+                let denom = vhat.squareRoot() / bc2Sqrt + eps
+                p[j] = pj + (negStep * mj) / denom
             }
         }
     }

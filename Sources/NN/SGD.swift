@@ -9,7 +9,10 @@ import Tensor
 ///                       d = nesterov ? d + momentum·buf : buf
 ///     p ← p − lr·d
 ///
-/// Arithmetic per element is in Float64, rounded once to Float32 when stored.
+/// In Float32, op by op as PyTorch's single-tensor SGD runs them (`d_p.add(p, alpha=wd)`,
+/// `buf.mul_(momentum).add_(d_p, alpha=1 − dampening)`, `d_p.add(buf, alpha=momentum)`,
+/// `p.add_(d_p, alpha=−lr)`): each op rounds to Float32, the hyperparameters enter as Float32,
+/// and an add with alpha rounds once (PyTorch's vector kernels fuse it into one multiply-add).
 ///
 ///     let opt = try SGD(net, lr: 0.1, momentum: 0.9, weightDecay: 5e-4)
 public final class SGD: Optimizer {
@@ -51,26 +54,41 @@ public final class SGD: Optimizer {
     public override func update(_ index: Int, gradient: Tensor) {
         let param = parameters[index].tensor
         let n = param.count
-        let lr = self.lr, wd = weightDecay, mom = momentum, damp = 1 - dampening, nest = nesterov
-        let first = buffers[index] == nil
-        let buf: Tensor? = mom != 0 ? (buffers[index] ?? Tensor.zeros(param.shape)) : nil
-        if mom != 0 { buffers[index] = buf }
+        // The scalars as PyTorch hands them to its Float32 kernels.
+        let wd = Float(weightDecay), mom = Float(momentum), damp = Float(1 - dampening), step = Float(-lr)
+        let decay = weightDecay != 0, nest = nesterov
         // Raw pointers for the worker threads; each element is touched by exactly one of them.
         nonisolated(unsafe) let g = gradient.withUnsafeBufferPointer { $0.baseAddress! }
         nonisolated(unsafe) let p = param.withUnsafeMutableBufferPointer { $0.baseAddress! }
-        guard let buf else {
+        guard momentum != 0 else {
             forEachChunk(n) { r in
-                for j in r { p[j] = Float(Double(p[j]) - lr * (Double(g[j]) + wd * Double(p[j]))) }
+                sweepLanes(r) { j in
+                    let d = decay ? addScaled(loadLanes(g, j), wd, loadLanes(p, j)) : loadLanes(g, j)
+                    storeLanes(addScaled(loadLanes(p, j), step, d), p, j)
+                } scalar: { j in
+                    let d = decay ? addScaled(g[j], wd, p[j]) : g[j]
+                    p[j] = addScaled(p[j], step, d)
+                }
             }
             return
         }
+        let first = buffers[index] == nil
+        let buf = buffers[index] ?? Tensor.zeros(param.shape)
+        buffers[index] = buf
         nonisolated(unsafe) let b = buf.withUnsafeMutableBufferPointer { $0.baseAddress! }
         forEachChunk(n) { r in
-            for j in r {
-                let d = Double(g[j]) + wd * Double(p[j])
-                let m = first ? d : mom * Double(b[j]) + damp * d
-                b[j] = Float(m)
-                p[j] = Float(Double(p[j]) - lr * (nest ? d + mom * m : m))
+            sweepLanes(r) { j in
+                var d = decay ? addScaled(loadLanes(g, j), wd, loadLanes(p, j)) : loadLanes(g, j)
+                let m = first ? d : addScaled(loadLanes(b, j) * mom, damp, d)
+                storeLanes(m, b, j)
+                d = nest ? addScaled(d, mom, m) : m
+                storeLanes(addScaled(loadLanes(p, j), step, d), p, j)
+            } scalar: { j in
+                var d = decay ? addScaled(g[j], wd, p[j]) : g[j]
+                let m = first ? d : addScaled(b[j] * mom, damp, d)
+                b[j] = m
+                d = nest ? addScaled(d, mom, m) : m
+                p[j] = addScaled(p[j], step, d)
             }
         }
     }
@@ -97,3 +115,51 @@ public final class SGD: Optimizer {
         buffers = Array(repeating: nil, count: parameters.count)
     }
 }
+
+// MARK: Float32 update loops shared by the optimizers
+
+typealias Lanes = SIMD8<Float>
+
+@inline(__always) func loadLanes(_ p: UnsafeMutablePointer<Float>, _ j: Int) -> Lanes {
+    UnsafeRawPointer(p + j).loadUnaligned(as: Lanes.self)
+}
+
+@inline(__always) func loadLanes(_ p: UnsafePointer<Float>, _ j: Int) -> Lanes {
+    UnsafeRawPointer(p + j).loadUnaligned(as: Lanes.self)
+}
+
+@inline(__always) func storeLanes(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ j: Int) {
+    UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: Lanes.self)
+}
+
+/// a + alpha·b rounded once to Float32, as PyTorch's `add(b, alpha=)` (a fused multiply-add in its
+/// vector kernels). The product of two Floats is exact in Double, so only the sum rounds there.
+@inline(__always) func addScaled(_ a: Lanes, _ alpha: Float, _ b: Lanes) -> Lanes {
+    let s = Double(alpha)
+    let lo = SIMD4<Double>(a.lowHalf) + s * SIMD4<Double>(b.lowHalf)
+    let hi = SIMD4<Double>(a.highHalf) + s * SIMD4<Double>(b.highHalf)
+    return Lanes(lowHalf: SIMD4<Float>(lo), highHalf: SIMD4<Float>(hi))
+}
+
+@inline(__always) func addScaled(_ a: Float, _ alpha: Float, _ b: Float) -> Float {
+    Float(Double(a) + Double(alpha) * Double(b))
+}
+
+/// a + b·c rounded once (elementwise b·c, as `addcmul`'s fused form).
+@inline(__always) func addProduct(_ a: Lanes, _ b: Lanes, _ c: Lanes) -> Lanes {
+    let lo = SIMD4<Double>(a.lowHalf) + SIMD4<Double>(b.lowHalf) * SIMD4<Double>(c.lowHalf)
+    let hi = SIMD4<Double>(a.highHalf) + SIMD4<Double>(b.highHalf) * SIMD4<Double>(c.highHalf)
+    return Lanes(lowHalf: SIMD4<Float>(lo), highHalf: SIMD4<Float>(hi))
+}
+
+@inline(__always) func addProduct(_ a: Float, _ b: Float, _ c: Float) -> Float {
+    Float(Double(a) + Double(b) * Double(c))
+}
+
+/// Runs `vector` at every multiple-of-8 offset of the chunk and `scalar` on the tail.
+@inline(__always) func sweepLanes(_ r: Range<Int>, vector: (Int) -> Void, scalar: (Int) -> Void) {
+    var j = r.lowerBound
+    while j + 8 <= r.upperBound { vector(j); j += 8 }
+    while j < r.upperBound { scalar(j); j += 1 }
+}
+
