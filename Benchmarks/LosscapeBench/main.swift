@@ -52,6 +52,33 @@ func benchConv(sgemmRate: Double?) throws -> [String: Any] {
     return out
 }
 
+/// `convlayers`: forward and backward (both gradients) of each distinct convolution of ResNet-18
+/// width 16 on 1×28×28 at batch 128, with its rate, to show which shapes run far below sgemm.
+func benchConvLayers() throws -> [String: Any] {
+    // (C, O, H, kernel, stride, padding, count in the network)
+    let layers: [(Int, Int, Int, Int, Int, Int, Int)] = [
+        (1, 16, 28, 3, 1, 1, 1), (16, 16, 28, 3, 1, 1, 4),
+        (16, 32, 28, 3, 2, 1, 1), (32, 32, 14, 3, 1, 1, 3), (16, 32, 28, 1, 2, 0, 1),
+        (32, 64, 14, 3, 2, 1, 1), (64, 64, 7, 3, 1, 1, 3), (32, 64, 14, 1, 2, 0, 1),
+        (64, 128, 7, 3, 2, 1, 1), (128, 128, 4, 3, 1, 1, 3), (64, 128, 7, 1, 2, 0, 1),
+    ]
+    var rows: [[String: Any]] = []
+    for (c, o, h, k, s, p, count) in layers {
+        let x = Tensor.randn([128, c, h, h], seed: 3).requiringGrad()
+        let w = (Tensor.randn([o, c, k, k], seed: 4) * 0.05).requiringGrad()
+        var y = try x.conv2d(w, stride: s, padding: p)
+        let gy = Tensor.randn(y.shape, seed: 5)
+        let flops = 2.0 * Double(y.count) * Double(c * k * k)
+        let tf = try median(reps: 7) { y = try x.conv2d(w, stride: s, padding: p) }
+        let tb = try median(reps: 7) { _ = try gradients(of: y, wrt: c == 1 ? [w] : [x, w], seed: gy) }
+        let total = flops * (c == 1 ? 2 : 3)
+        rows.append(["conv": "\(c)->\(o) \(h)x\(h) k\(k) s\(s)", "count": count,
+                     "forward_ms": round3(tf * 1000), "backward_ms": round3(tb * 1000),
+                     "gflops": round3(total / (tf + tb) / 1e9)])
+    }
+    return ["batch": 128, "layers": rows]
+}
+
 /// MLP 784-512-512-10 with ReLU, mean cross-entropy on a batch of 512.
 func benchHVP() throws -> [String: Any] {
     let sizes = [784, 512, 512, 10]
@@ -118,15 +145,41 @@ func benchTrainStep(_ name: String, model: Module, input: [Int], reps: Int, sgem
     return out
 }
 
-func benchTraining(sgemmRate: Double?) throws -> [String: Any] {
-    let x28 = [128, 1, 28, 28], x32 = [128, 3, 32, 32]
-    return [
-        "batch": 128,
-        "mlp_784_512_512_10": try benchTrainStep("mlp", model: try MLP([784, 512, 512, 10], seed: 1), input: [128, 784], reps: 21, sgemmRate: sgemmRate),
-        "resnet18_w16_1x28x28": try benchTrainStep("r16_28", model: try ResNet.resnet18(inChannels: 1, width: 16, seed: 1), input: x28, reps: 9, sgemmRate: sgemmRate),
-        "resnet18_w16_3x32x32": try benchTrainStep("r16_32", model: try ResNet.resnet18(inChannels: 3, width: 16, seed: 1), input: x32, reps: 9, sgemmRate: sgemmRate),
-        "resnet18_w64_3x32x32": try benchTrainStep("r64_32", model: try ResNet.resnet18(inChannels: 3, width: 64, seed: 1), input: x32, reps: 5, sgemmRate: sgemmRate),
-    ]
+/// The training-step cases by key; `train` runs all, `train:KEY` (e.g. `train:r16_28`) only those named.
+nonisolated(unsafe) let trainCases: [(key: String, name: String, reps: Int, make: () throws -> (Module, [Int]))] = [
+    ("mlp", "mlp_784_512_512_10", 21, { (try MLP([784, 512, 512, 10], seed: 1), [128, 784]) }),
+    ("r16_28", "resnet18_w16_1x28x28", 9, { (try ResNet.resnet18(inChannels: 1, width: 16, seed: 1), [128, 1, 28, 28]) }),
+    ("r16_32", "resnet18_w16_3x32x32", 9, { (try ResNet.resnet18(inChannels: 3, width: 16, seed: 1), [128, 3, 32, 32]) }),
+    ("r64_32", "resnet18_w64_3x32x32", 5, { (try ResNet.resnet18(inChannels: 3, width: 64, seed: 1), [128, 3, 32, 32]) }),
+]
+
+func benchTraining(sgemmRate: Double?, only keys: Set<String>) throws -> [String: Any] {
+    var out: [String: Any] = ["batch": 128]
+    for c in trainCases where keys.isEmpty || keys.contains(c.key) {
+        let (model, input) = try c.make()
+        out[c.name] = try benchTrainStep(c.key, model: model, input: input, reps: c.reps, sgemmRate: sgemmRate)
+    }
+    return out
+}
+
+/// `profile:KEY[:STEPS]`: STEPS (20) steps of one training case and nothing else (for `perf
+/// record`), the median step in ms. LOSSCAPE_BENCH_THREADS=1 (with OPENBLAS_NUM_THREADS=1) makes
+/// it one thread.
+func profileTraining(_ spec: String) throws -> [String: Any] {
+    let parts = spec.split(separator: ":").map(String.init)
+    let key = parts.first ?? "", steps = parts.count > 1 ? Int(parts[1]) ?? 20 : 20
+    guard let c = trainCases.first(where: { $0.key == key }) else { throw NNError("bench", "no training case '\(key)'") }
+    let (model, input) = try c.make()
+    let x = Tensor.rand(input, seed: 11)
+    var rng = RandomGenerator(seed: 12)
+    let labels = (0..<input[0]).map { _ in rng.int(below: 10) }
+    let opt = try SGD(model, lr: 0.01, momentum: 0.9, weightDecay: 5e-4)
+    model.train()
+    let t = try median(reps: steps, warmup: 2) {
+        let loss = try crossEntropy(try model(x), labels: labels)
+        try opt.step(gradients: try gradients(of: loss, wrt: model.parameters(trainableOnly: true)))
+    }
+    return [c.name: ["ms": round3(t * 1000)]]
 }
 
 func machine() -> [String: Any] {
@@ -140,12 +193,20 @@ func machine() -> [String: Any] {
             "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? ""]
 }
 
-let wanted = Set(CommandLine.arguments.dropFirst())
+let arguments = CommandLine.arguments.dropFirst()
+/// `train:KEY` selects training cases (and the train section).
+let trainKeys = Set(arguments.filter { $0.hasPrefix("train:") }.map { String($0.dropFirst(6)) })
+let wanted = Set(arguments.map { $0.hasPrefix("train:") ? "train" : $0 }.filter { !$0.hasPrefix("profile:") })
 /// Sections that run when none is named; the real-data result runs take minutes and run only by name.
-func want(_ name: String) -> Bool { wanted.isEmpty || wanted.contains(name) }
+func want(_ name: String) -> Bool {
+    (wanted.isEmpty && !arguments.contains(where: { $0.hasPrefix("profile:") })) || wanted.contains(name)
+}
 
 var report: [String: Any] = ["machine": machine()]
+if let n = ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_THREADS"].flatMap(Int.init), n >= 1 { Parallelism.workers = n }
+if let n = ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_GRAIN"].flatMap(Int.init), n >= 1 { Parallelism.grain = n }
 do {
+    for a in arguments where a.hasPrefix("profile:") { report["profile"] = try profileTraining(String(a.dropFirst(8))) }
     var sgemmRate: Double? = nil
     if want("sgemm") || want("conv") || want("train") || want("simclr") {
         let s = try benchSgemm()
@@ -154,10 +215,11 @@ do {
     }
     if want("conv") { report["conv2d"] = try benchConv(sgemmRate: sgemmRate) }
     if want("hvp") { report["hvp"] = try benchHVP() }
+    if wanted.contains("convlayers") { report["conv_layers"] = try benchConvLayers() }
     if wanted.contains("lang") { report["lang"] = try benchLanguage() }
     if wanted.contains("results-mlp") { report["results_mlp"] = try resultMLP() }
     if wanted.contains("results-resnet") { report["results_resnet"] = try resultResNet() }
-    if want("train") { report["train_step"] = try benchTraining(sgemmRate: sgemmRate) }
+    if want("train") { report["train_step"] = try benchTraining(sgemmRate: sgemmRate, only: trainKeys) }
     if want("simclr") { report["simclr_step"] = try benchSimCLRStep(sgemmRate: sgemmRate) }
     if want("measures") { report["measures"] = try benchMeasures() }
 } catch {
