@@ -41,13 +41,18 @@ public struct Histogram: Sendable, Equatable {
         if let w = binWidth {
             let first = (lo / w).rounded(.down), last = Swift.max((hi / w).rounded(.down) + 1, first + 1)
             guard last - first <= 1_000_000 else {
-                throw PlotError(.invalidData, "histogram: binWidth \(w) makes \(Int(last - first)) bins over [\(lo), \(hi)]")
+                throw PlotError(.invalidData, "histogram: binWidth \(w) makes \(last - first) bins over [\(lo), \(hi)], more than 1,000,000")
             }
             edges = stride(from: first, through: last, by: 1).map { $0 * w }
         } else {
             let n = bins ?? Swift.max(1, Int((2 * Foundation.cbrt(Double(finite.count)) - 1e-9).rounded(.up)))
-            // All values equal: a unit-wide bin around them, rather than a zero-width one.
-            let (a, b) = hi > lo ? (lo, hi) : (lo - 0.5, hi + 0.5)
+            guard (hi - lo).isFinite else {
+                throw PlotError(.invalidData, "histogram: the range [\(lo), \(hi)] is too wide to split into bins")
+            }
+            // All values equal: a bin around them (unit-wide, or wider where 0.5 is lost in the
+            // value's rounding), rather than a zero-width one.
+            let pad = Swift.max(0.5, lo.magnitude.ulp * 4)
+            let (a, b) = hi > lo ? (lo, hi) : (lo - pad, hi + pad)
             edges = (0 ... n).map { a + (b - a) * Double($0) / Double(n) }
             edges[n] = b
         }
@@ -55,9 +60,9 @@ public struct Histogram: Sendable, Equatable {
         var counts = [Double](repeating: 0, count: n)
         let a = edges[0], span = edges[n] - edges[0]
         for v in finite {
-            var i = Int(((v - a) / span * Double(n)).rounded(.down))
+            let t = ((v - a) / span * Double(n)).rounded(.down)
             // Rounding can put a value one bin off its edge: settle it against the edges themselves.
-            i = Swift.min(Swift.max(i, 0), n - 1)
+            var i = t.isFinite ? Int(Swift.min(Swift.max(t, 0), Double(n - 1))) : 0
             while i > 0, v < edges[i] { i -= 1 }
             while i < n - 1, v >= edges[i + 1] { i += 1 }
             counts[i] += 1

@@ -131,6 +131,14 @@ final class ScriptTests: XCTestCase {
         XCTAssertEqual(try Histogram((0 ..< 1000).map(Double.init)).counts.count, 20, "Rice rule: 2·∛n")
         XCTAssertThrowsError(try Histogram([.nan]))
         XCTAssertThrowsError(try Histogram([1, 2], bins: 0))
+        // Huge values: found by fuzzing `hist(1e300, 2)`, which once crashed on 0/0 as a bin index.
+        let huge = try Histogram([1e300], bins: 2)
+        XCTAssertEqual(huge.counts, [0, 1], "one value, centered: it sits on the middle edge")
+        XCTAssertLessThan(huge.edges[0], 1e300)
+        XCTAssertGreaterThan(huge.edges[2], 1e300)
+        XCTAssertEqual(try Histogram([-1e300, 1e300], bins: 2).counts, [1, 1])
+        XCTAssertThrowsError(try Histogram([-1.7e308, 1.7e308], bins: 2), "a range past Double's largest")
+        XCTAssertThrowsError(try Histogram([1e300], binWidth: 1e-10), "too many bins, an error, not a crash")
 
         let f = Figure([try .histogram(values, bins: 4, label: "x"),
                         .density(x: [0, 2, 4], density: [0.1, 0.3, 0.1], label: "pdf")])
