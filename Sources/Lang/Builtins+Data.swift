@@ -170,33 +170,6 @@ import Tensor
         return .object(DatasetValue(try a.dataset("x").augmented(aug, rng: &rng)))
     }
 
-    registerPathChecks(r)
-}
-
-/// exists(path) and mkdir(path): for notebooks that cache results (a pre-trained encoder) in a
-/// folder of their own.
-@Sendable func registerPathChecks(_ r: BuiltinRegistry) {
-    r.register("exists", topic: "files", params: [.required("path", .string, "a file or directory")],
-               returns: "bool",
-               doc: "Whether a file or directory exists at path (relative paths: from the current directory): a notebook reuses a cached result when it does.",
-               example: "if not exists(\"encoder.safetensors\") { print(\"pre-training\") }") { a in
-        try requireFileAccess(a)
-        return .bool(FileManager.default.fileExists(atPath: try a.string("path")))
-    }
-
-    r.register("mkdir", topic: "files", params: [.required("path", .string, "a directory")],
-               returns: "string",
-               doc: "Creates the directory and any missing parents (nothing happens when it exists); returns the path.",
-               example: "mkdir(\"/tmp/losscape-cache/encoders\")") { a in
-        try requireFileAccess(a)
-        let path = try a.string("path")
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw LangError.runtime("mkdir: cannot create '\(path)': \(error.localizedDescription)")
-        }
-        return .string(path)
-    }
 }
 
 /// The augmentation presets by name.

@@ -2,7 +2,8 @@ import Data
 import Foundation
 import Tensor
 
-/// load/save of tensors (.npy, .npz, safetensors) and write_csv / write_json.
+/// load/save of tensors (.npy, .npz, safetensors), write_csv / write_json, and exists / mkdir (for
+/// notebooks that cache results, a pre-trained encoder, in a folder of their own).
 @Sendable func registerFiles(_ r: BuiltinRegistry) {
     let topic = "files"
 
@@ -10,7 +11,7 @@ import Tensor
                returns: "tensor or record",
                doc: "Reads tensors: a .npy file gives a tensor; .npz and .safetensors give a record of tensors by name (file order).",
                example: "save(\"w.npy\", ones([2, 2]))\nload(\"w.npy\")") { a in
-        try requireFiles(a)
+        try requireFileAccess(a)
         let path = try a.string("path")
         switch fileExtension(path) {
         case "npy": return .tensor(try NPY.read(path).tensor)
@@ -25,7 +26,7 @@ import Tensor
         .required("value", .any),
     ], returns: "string", doc: "Writes tensors (Float32) that NumPy and PyTorch read; returns the path.",
        example: "save(\"weights.safetensors\", {w: randn([2, 2], seed: 0), b: zeros(2)})") { a in
-        try requireFiles(a)
+        try requireFileAccess(a)
         let path = try a.string("path")
         let value = a["value"]
         switch fileExtension(path) {
@@ -48,7 +49,7 @@ import Tensor
         .required("path", .string), .required("rows", .rows),
     ], returns: "string", doc: "Writes rows as CSV with a header line (a training history record works as is); returns the path.",
        example: "write_csv(\"runs.csv\", [{lr: 0.1, acc: 0.9}, {lr: 0.01, acc: 0.85}])") { a in
-        try requireFiles(a)
+        try requireFileAccess(a)
         let path = try a.string("path")
         try writeText(try Rows(a["rows"], what: "write_csv").csv(), to: path)
         return .string(path)
@@ -57,16 +58,39 @@ import Tensor
     r.register("write_json", topic: topic, params: [.required("path", .string), .required("value", .any)],
                returns: "string", doc: "Writes a value as JSON (records → objects, lists and tensors → arrays, nil and non-finite numbers → null); returns the path.",
                example: "write_json(\"result.json\", {acc: 0.9, curve: [1, 0.5]})") { a in
-        try requireFiles(a)
+        try requireFileAccess(a)
         let path = try a.string("path")
         var out = ""
         try writeJSON(a["value"], into: &out, depth: 0)
         try writeText(out + "\n", to: path)
         return .string(path)
     }
+
+    r.register("exists", topic: topic, params: [.required("path", .string, "a file or directory")],
+               returns: "bool",
+               doc: "Whether a file or directory exists at path (relative paths: from the current directory): a notebook reuses a cached result when it does.",
+               example: "if not exists(\"encoder.safetensors\") { print(\"pre-training\") }") { a in
+        try requireFileAccess(a)
+        return .bool(FileManager.default.fileExists(atPath: try a.string("path")))
+    }
+
+    r.register("mkdir", topic: topic, params: [.required("path", .string, "a directory")],
+               returns: "string",
+               doc: "Creates the directory and any missing parents (nothing happens when it exists); returns the path.",
+               example: "mkdir(\"/tmp/losscape-cache/encoders\")") { a in
+        try requireFileAccess(a)
+        let path = try a.string("path")
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw LangError.runtime("mkdir: cannot create '\(path)': \(error.localizedDescription)")
+        }
+        return .string(path)
+    }
 }
 
-private func requireFiles(_ a: BuiltinArgs) throws {
+/// Refuses when the interpreter runs without file access.
+func requireFileAccess(_ a: BuiltinArgs) throws {
     guard a.interpreter.limits.allowFiles else { throw LangError.runtime("\(a.builtin.name) is disabled here (no file access)") }
 }
 

@@ -241,7 +241,3 @@ import Tensor
     }
 }
 
-/// Refuses when the interpreter runs without file access.
-func requireFileAccess(_ a: BuiltinArgs) throws {
-    guard a.interpreter.limits.allowFiles else { throw LangError.runtime("\(a.builtin.name) is disabled here (no file access)") }
-}
