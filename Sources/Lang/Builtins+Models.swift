@@ -191,12 +191,14 @@ import Tensor
     r.register("load_weights", topic: topic, params: [
         .required("model", model), .required("path", .string, "a .safetensors file (PyTorch's state-dict names)"),
         .optional("strict", .bool, default: true, "every tensor must match; false loads those that do"),
+        .optional("prefix", .string, "read only the tensors whose names start with it, the prefix removed (\"model.encoder.\" of a SimCLR training checkpoint)"),
     ], returns: "nil or {missing, unexpected}",
-       doc: "Loads weights from a safetensors checkpoint into the model, in place. Strict by default: missing, extra or mis-shaped tensors are an error naming each one; with strict: false it returns what was missing and unexpected.",
+       doc: "Loads weights from a safetensors checkpoint into the model, in place. Strict by default: missing, extra or mis-shaped tensors are an error naming each one; with strict: false it returns what was missing and unexpected. With prefix: only the tensors under that name prefix, e.g. the encoder out of a training checkpoint.",
        example: "net = mlp([2, 3, 2], seed: 0)\nsave_weights(net, \"net.safetensors\")\nload_weights(mlp([2, 3, 2], seed: 1), \"net.safetensors\")") { a in
         let path = try a.string("path")
         try requireFileAccess(a)
-        let mismatch = try Checkpoint.load(try a.model("model").module, from: path, strict: try a.bool("strict"))
+        let mismatch = try Checkpoint.load(try a.model("model").module, from: path, strict: try a.bool("strict"),
+                                           prefix: try a.optionalString("prefix") ?? "")
         if try a.bool("strict") { return .null }
         return .record([("missing", .strings(mismatch.missing)), ("unexpected", .strings(mismatch.unexpected))])
     }

@@ -22,10 +22,22 @@ public enum Checkpoint {
     /// model is left unchanged. `strict: false` loads the tensors that match and returns what was
     /// missing or unexpected (mis-shaped ones still throw) — e.g. an encoder into a classifier.
     ///
+    /// With a `prefix`, only the tensors whose names start with it are read, the prefix removed:
+    /// the encoder of a training checkpoint that holds `model.encoder.*`, `model.head.*` and the
+    /// optimizer's state.
+    ///
     ///     let r = try Checkpoint.load(net, from: "encoder.safetensors", strict: false); print(r.missing)
+    ///     try Checkpoint.load(encoder, from: "epoch-0005.safetensors", prefix: "model.encoder.")
     @discardableResult
-    public static func load(_ model: Module, from path: String, strict: Bool = true) throws -> StateDictMismatch {
-        try model.loadStateDict(try Safetensors.read(path), strict: strict, source: path)
+    public static func load(_ model: Module, from path: String, strict: Bool = true, prefix: String = "") throws -> StateDictMismatch {
+        var bundle = try Safetensors.read(path)
+        if !prefix.isEmpty {
+            bundle = bundle.unprefixed(prefix)
+            guard !bundle.names.isEmpty else {
+                throw NNError("checkpoint", "\(path): no tensor's name starts with '\(prefix)'")
+            }
+        }
+        return try model.loadStateDict(bundle, strict: strict, source: prefix.isEmpty ? path : "\(path) (the tensors under '\(prefix)')")
     }
 }
 

@@ -101,6 +101,28 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
+    /// A training checkpoint holds several state dicts under prefixes: `prefix:` reads one of them.
+    func testLoadUnderAPrefix() throws {
+        let dir = try makeTempDir(self)
+        let encoder = try ResNet.resnet18(inChannels: 1, width: 2, headless: true, seed: 3)
+        let head = try MLP([16, 4, 2], seed: 5)
+        var all = encoder.stateDict().prefixed("model.encoder.")
+        all.merge(head.stateDict().prefixed("model.head."))
+        all.set("optimizer.step", Tensor([7], shape: []))
+        let path = dir + "/epoch-0001.safetensors"
+        try Safetensors.write(all, to: path)
+
+        let fresh = try ResNet.resnet18(inChannels: 1, width: 2, headless: true, seed: 9)
+        XCTAssertThrowsError(try Checkpoint.load(fresh, from: path), "without the prefix every name is unexpected")
+        XCTAssertTrue(try Checkpoint.load(fresh, from: path, prefix: "model.encoder.").isEmpty)
+        let want = encoder.stateDict(), got = fresh.stateDict()
+        XCTAssertEqual(got.names, want.names)
+        for name in want.names { XCTAssertEqual(got[name]!.scalars, want[name]!.scalars, name) }
+        XCTAssertThrowsError(try Checkpoint.load(fresh, from: path, prefix: "model.backbone.")) {
+            XCTAssertTrue(nnError($0).contains("no tensor's name starts with 'model.backbone.'"), nnError($0))
+        }
+    }
+
     /// An encoder's checkpoint loads into the classifier (not strictly): only the head is missing.
     func testEncoderIntoClassifier() throws {
         let dir = try makeTempDir(self)
