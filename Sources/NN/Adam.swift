@@ -99,19 +99,19 @@ public class Adam: Optimizer {
         nonisolated(unsafe) let vp = v.withUnsafeMutableBufferPointer { $0.baseAddress! }
         nonisolated(unsafe) let xp = vmax?.withUnsafeMutableBufferPointer { $0.baseAddress! }
         forEachChunk(n) { r in
-            sweepLanes(r) { j in
-                var pj = loadLanes(p, j)
+            sweepVec(r) { j in
+                var pj = loadVec(p + j)
                 if decay { pj = pj * keep }                                   // p.mul_(1 − lr·wd)
-                let gj = l2 ? addScaled(loadLanes(g, j), wd, pj) : loadLanes(g, j)     // grad.add(p, alpha=wd)
-                let mj0 = loadLanes(mp, j), d = gj - mj0                          // exp_avg.lerp_(grad, 1 − β1)
+                let gj = l2 ? addScaled(loadVec(g + j), wd, pj) : loadVec(g + j)     // grad.add(p, alpha=wd)
+                let mj0 = loadVec(mp + j), d = gj - mj0                          // exp_avg.lerp_(grad, 1 − β1)
                 let mj = small ? addScaled(mj0, w1, d) : addScaled(gj, w1m1, d)
-                let vj = addProduct(loadLanes(vp, j) * b2, w2 * gj, gj)           // mul_(β2).addcmul_(g, g, value=1 − β2)
-                storeLanes(mj, mp, j)
-                storeLanes(vj, vp, j)
+                let vj = addProduct(loadVec(vp + j) * b2, w2 * gj, gj)           // mul_(β2).addcmul_(g, g, value=1 − β2)
+                storeVec(mj, mp + j)
+                storeVec(vj, vp + j)
                 var vhat = vj
-                if let xp { vhat = pointwiseMax(loadLanes(xp, j), vj); storeLanes(vhat, xp, j) }
+                if let xp { vhat = pointwiseMax(loadVec(xp + j), vj); storeVec(vhat, xp + j) }
                 let denom = vhat.squareRoot() / bc2Sqrt + eps                // (√v / √bc2).add_(eps)
-                storeLanes(pj + (negStep * mj) / denom, p, j)                      // p.addcdiv_(m, denom, value=−step)
+                storeVec(pj + (negStep * mj) / denom, p + j)                      // p.addcdiv_(m, denom, value=−step)
             } scalar: { j in
                 var pj = p[j]
                 if decay { pj = pj * keep }

@@ -62,9 +62,9 @@ public final class SGD: Optimizer {
         nonisolated(unsafe) let p = param.withUnsafeMutableBufferPointer { $0.baseAddress! }
         guard momentum != 0 else {
             forEachChunk(n) { r in
-                sweepLanes(r) { j in
-                    let d = decay ? addScaled(loadLanes(g, j), wd, loadLanes(p, j)) : loadLanes(g, j)
-                    storeLanes(addScaled(loadLanes(p, j), step, d), p, j)
+                sweepVec(r) { j in
+                    let d = decay ? addScaled(loadVec(g + j), wd, loadVec(p + j)) : loadVec(g + j)
+                    storeVec(addScaled(loadVec(p + j), step, d), p + j)
                 } scalar: { j in
                     let d = decay ? addScaled(g[j], wd, p[j]) : g[j]
                     p[j] = addScaled(p[j], step, d)
@@ -77,12 +77,12 @@ public final class SGD: Optimizer {
         buffers[index] = buf
         nonisolated(unsafe) let b = buf.withUnsafeMutableBufferPointer { $0.baseAddress! }
         forEachChunk(n) { r in
-            sweepLanes(r) { j in
-                var d = decay ? addScaled(loadLanes(g, j), wd, loadLanes(p, j)) : loadLanes(g, j)
-                let m = first ? d : addScaled(loadLanes(b, j) * mom, damp, d)
-                storeLanes(m, b, j)
+            sweepVec(r) { j in
+                var d = decay ? addScaled(loadVec(g + j), wd, loadVec(p + j)) : loadVec(g + j)
+                let m = first ? d : addScaled(loadVec(b + j) * mom, damp, d)
+                storeVec(m, b + j)
                 d = nest ? addScaled(d, mom, m) : m
-                storeLanes(addScaled(loadLanes(p, j), step, d), p, j)
+                storeVec(addScaled(loadVec(p + j), step, d), p + j)
             } scalar: { j in
                 var d = decay ? addScaled(g[j], wd, p[j]) : g[j]
                 let m = first ? d : addScaled(b[j] * mom, damp, d)
@@ -116,29 +116,15 @@ public final class SGD: Optimizer {
     }
 }
 
-// MARK: Float32 update loops shared by the optimizers
-
-typealias Lanes = SIMD8<Float>
-
-@inline(__always) func loadLanes(_ p: UnsafeMutablePointer<Float>, _ j: Int) -> Lanes {
-    UnsafeRawPointer(p + j).loadUnaligned(as: Lanes.self)
-}
-
-@inline(__always) func loadLanes(_ p: UnsafePointer<Float>, _ j: Int) -> Lanes {
-    UnsafeRawPointer(p + j).loadUnaligned(as: Lanes.self)
-}
-
-@inline(__always) func storeLanes(_ v: Lanes, _ p: UnsafeMutablePointer<Float>, _ j: Int) {
-    UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: Lanes.self)
-}
+// MARK: Float32 update loops shared by the optimizers (loads and stores: Tensor's loadVec/storeVec)
 
 /// a + alpha·b rounded once to Float32, as PyTorch's `add(b, alpha=)` (a fused multiply-add in its
 /// vector kernels). The product of two Floats is exact in Double, so only the sum rounds there.
-@inline(__always) func addScaled(_ a: Lanes, _ alpha: Float, _ b: Lanes) -> Lanes {
+@inline(__always) func addScaled(_ a: Vec, _ alpha: Float, _ b: Vec) -> Vec {
     let s = Double(alpha)
     let lo = SIMD4<Double>(a.lowHalf) + s * SIMD4<Double>(b.lowHalf)
     let hi = SIMD4<Double>(a.highHalf) + s * SIMD4<Double>(b.highHalf)
-    return Lanes(lowHalf: SIMD4<Float>(lo), highHalf: SIMD4<Float>(hi))
+    return Vec(lowHalf: SIMD4<Float>(lo), highHalf: SIMD4<Float>(hi))
 }
 
 @inline(__always) func addScaled(_ a: Float, _ alpha: Float, _ b: Float) -> Float {
@@ -146,10 +132,10 @@ typealias Lanes = SIMD8<Float>
 }
 
 /// a + b·c rounded once (elementwise b·c, as `addcmul`'s fused form).
-@inline(__always) func addProduct(_ a: Lanes, _ b: Lanes, _ c: Lanes) -> Lanes {
+@inline(__always) func addProduct(_ a: Vec, _ b: Vec, _ c: Vec) -> Vec {
     let lo = SIMD4<Double>(a.lowHalf) + SIMD4<Double>(b.lowHalf) * SIMD4<Double>(c.lowHalf)
     let hi = SIMD4<Double>(a.highHalf) + SIMD4<Double>(b.highHalf) * SIMD4<Double>(c.highHalf)
-    return Lanes(lowHalf: SIMD4<Float>(lo), highHalf: SIMD4<Float>(hi))
+    return Vec(lowHalf: SIMD4<Float>(lo), highHalf: SIMD4<Float>(hi))
 }
 
 @inline(__always) func addProduct(_ a: Float, _ b: Float, _ c: Float) -> Float {
@@ -157,7 +143,7 @@ typealias Lanes = SIMD8<Float>
 }
 
 /// Runs `vector` at every multiple-of-8 offset of the chunk and `scalar` on the tail.
-@inline(__always) func sweepLanes(_ r: Range<Int>, vector: (Int) -> Void, scalar: (Int) -> Void) {
+@inline(__always) func sweepVec(_ r: Range<Int>, vector: (Int) -> Void, scalar: (Int) -> Void) {
     var j = r.lowerBound
     while j + 8 <= r.upperBound { vector(j); j += 8 }
     while j < r.upperBound { scalar(j); j += 1 }

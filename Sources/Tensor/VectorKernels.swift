@@ -3,13 +3,16 @@
 // these keep several vector accumulators instead. Copies of short rows (im2col's 4–32 floats) are
 // vector moves with an overlapping tail instead of a memmove call per row.
 
-typealias Vec = SIMD8<Float>
+/// Eight Float lanes: the unit of the vector loops here and of the optimizers' updates (NN).
+public typealias Vec = SIMD8<Float>
 
-@inline(__always) func loadVec(_ p: UnsafePointer<Float>) -> Vec {
+/// Eight floats from p (unaligned).
+@inlinable @inline(__always) public func loadVec(_ p: UnsafePointer<Float>) -> Vec {
     UnsafeRawPointer(p).loadUnaligned(as: Vec.self)
 }
 
-@inline(__always) func storeVec(_ v: Vec, _ p: UnsafeMutablePointer<Float>) {
+/// Eight floats to p (unaligned).
+@inlinable @inline(__always) public func storeVec(_ v: Vec, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vec.self)
 }
 
