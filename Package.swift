@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers (DESIGN.md): dependencies point downwards only.
-//   losscape (CLI) → Lang → Plot, Sharpness → Train → NN → Data → Tensor → CBLAS, CSupport
+//   losscape (CLI) → Lang → Plot, Sharpness → Train → NN → Data → Tensor → CBLAS, CSupport, CKernels
 let package = Package(
     name: "Losscape",
     products: [
@@ -23,8 +23,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CSupport", path: "Sources/CSupport"),
+        // Direct convolution kernels (AVX2/AVX-512 by function attributes, chosen at run time);
+        // optimized in debug builds too, so the tests' convolutions stay fast.
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
-        .target(name: "Tensor", dependencies: ["CBLAS", "CSupport"], path: "Sources/Tensor"),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CSupport", "CKernels"], path: "Sources/Tensor"),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"], path: "Sources/Data"),
         .target(name: "NN", dependencies: ["Tensor", "Data"], path: "Sources/NN"),
         .target(name: "Train", dependencies: ["NN", "Data", "Tensor"], path: "Sources/Train"),

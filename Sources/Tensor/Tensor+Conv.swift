@@ -1,4 +1,5 @@
-// conv2d as im2col + one sgemm per group of images, for the forward pass and both backward
+// conv2d as im2col + one sgemm per group of images (thin 3×3 layers on wide planes take the
+// direct kernels of Tensor+DirectConv.swift instead), for the forward pass and both backward
 // passes, with the batch split over the cores (each core its own groups, buffers and
 // single-threaded products). The three ops (conv2d, its input gradient, its weight gradient) are
 // each differentiable and their backward rules use only each other, so the second derivatives of
@@ -233,6 +234,7 @@ enum ConvKernels {
     /// y = conv(x, w): per group, pad, im2col, one product into the group's [O, g·P] buffer, and
     /// its planes out to y.
     static func forward(_ x: Tensor, _ w: Tensor, _ gm: ConvGeometry) -> Tensor {
+        if DirectConv.applies(gm) { return DirectConv.forward(x, w, gm) }
         let y = Tensor(uninitializedShape: gm.outputShape)
         if gm.isPointwise {
             for img in 0..<gm.n {
@@ -259,6 +261,7 @@ enum ConvKernels {
     /// take `bothFromFlipped` instead). dx needs the weight `w`, dW the input `x`; pass nil for a
     /// gradient that is not wanted.
     static func backward(_ gy: Tensor, _ gm: ConvGeometry, x: Tensor?, w: Tensor?) -> (dx: Tensor?, dw: Tensor?) {
+        if DirectConv.applies(gm) { return DirectConv.backward(gy, gm, x: x, w: w) }
         if let w, let flipped = gm.flippedForInputGradient {
             // dx of a stride-1 convolution is the convolution of dY with the flipped, transposed
             // kernel: an im2col product with K = 9·O instead of a K = O product and a col2im scatter.

@@ -8,35 +8,6 @@ final class ConvPoolTests: XCTestCase {
 
     // MARK: References
 
-    /// Direct cross-correlation: y[n,o,i,j] = Σ_{c,a,b} w[o,c,a,b] · x[n,c,i·s−p+a, j·s−p+b] (zero outside).
-    func referenceConv(_ x: Tensor, _ w: Tensor, stride s: Int, padding p: Int) -> (shape: [Int], values: [Double]) {
-        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let (o, kh, kw) = (w.shape[0], w.shape[2], w.shape[3])
-        let ho = (h + 2 * p - kh) / s + 1, wo = (wd + 2 * p - kw) / s + 1
-        let xv = doubles(x), wv = doubles(w)
-        var out: [Double] = []
-        for ni in 0..<n {
-            for oi in 0..<o {
-                for i in 0..<ho {
-                    for j in 0..<wo {
-                        var acc = 0.0
-                        for ci in 0..<c {
-                            for a in 0..<kh {
-                                for b in 0..<kw {
-                                    let y = i * s - p + a, xx = j * s - p + b
-                                    guard y >= 0, y < h, xx >= 0, xx < wd else { continue }
-                                    acc += wv[((oi * c + ci) * kh + a) * kw + b] * xv[((ni * c + ci) * h + y) * wd + xx]
-                                }
-                            }
-                        }
-                        out.append(acc)
-                    }
-                }
-            }
-        }
-        return ([n, o, ho, wo], out)
-    }
-
     /// Pooling windows over padded planes; `combine` sees only the in-bounds values of each window.
     func referencePool(_ x: Tensor, kernel k: Int, stride s: Int, padding p: Int, _ combine: ([Double]) -> Double) -> (shape: [Int], values: [Double]) {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])

@@ -1,0 +1,91 @@
+import XCTest
+@testable import Tensor
+
+/// The direct 3×3 kernels (AVX-512 and AVX2 tiles, channel counts that are not multiples of the
+/// tile, one and several cores): forward against Float64 loops, gradients against the im2col path
+/// and, first and second derivatives, against finite differences.
+final class DirectConvTests: XCTestCase {
+    let configs: [([Int], Int)] = [   // (input shape, output channels)
+        ([2, 3, 5, 4], 5), ([3, 8, 9, 7], 9), ([2, 1, 12, 14], 16), ([1, 16, 14, 14], 16), ([5, 2, 3, 17], 3),
+    ]
+
+    /// The CPU's kernel widths (8 and 4 with AVX-512, 4 with AVX2 only): each is tested.
+    var widths: [Int] { DirectConv.lanes == 8 ? [8, 4] : [DirectConv.lanes] }
+
+    func withDirect<T>(lanes: Int, minWidth: Int = 1, workers: Int? = nil, _ body: () throws -> T) rethrows -> T {
+        let saved = (DirectConv.lanes, DirectConv.minWidth, Parallelism.workers)
+        defer { (DirectConv.lanes, DirectConv.minWidth, Parallelism.workers) = saved }
+        (DirectConv.lanes, DirectConv.minWidth) = (lanes, minWidth)
+        if let workers { Parallelism.workers = workers }
+        return try body()
+    }
+
+    func testThisMachineHasTheKernels() {
+        // The test machines have AVX2 (CI: the same kind of machine); without it every convolution
+        // would silently take im2col and these tests would test nothing.
+        XCTAssertGreaterThanOrEqual(DirectConv.lanes, 4, "no AVX2/FMA: the direct kernels are not used on this CPU")
+    }
+
+    func testForwardAgainstDirectLoops() throws {
+        for lanes in widths {
+            for (i, (xs, o)) in configs.enumerated() {
+                let x = sample(xs, seed: UInt64(3000 + i)), w = sample([o, xs[1], 3, 3], seed: UInt64(3100 + i))
+                let gm = try ConvGeometry(input: xs, weight: w.shape, stride: 1, padding: 1)
+                let y = try withDirect(lanes: lanes) { () throws -> Tensor in
+                    XCTAssertTrue(DirectConv.applies(gm))
+                    return try x.conv2d(w, padding: 1)
+                }
+                let ref = referenceConv(x, w, stride: 1, padding: 1)
+                assertClose(y, ref.values, shape: ref.shape, tol: 1e-5, "direct conv \(xs) → \(o), \(lanes) lanes")
+            }
+        }
+    }
+
+    func testGradientsMatchIm2colOnOneAndSeveralCores() throws {
+        for (i, (xs, o)) in configs.enumerated() {
+            let x = sample(xs, seed: UInt64(3200 + i)).requiringGrad(), w = sample([o, xs[1], 3, 3], seed: UInt64(3300 + i)).requiringGrad()
+            let seedT = sample([xs[0], o, xs[2], xs[3]], seed: UInt64(3400 + i))
+            let viaIm2col = try withDirect(lanes: 0) { try gradients(of: try x.conv2d(w, padding: 1), wrt: [x, w], seed: seedT) }
+            for lanes in widths {
+                for workers in [1, 3] {
+                    let g = try withDirect(lanes: lanes, workers: workers) { try gradients(of: try x.conv2d(w, padding: 1), wrt: [x, w], seed: seedT) }
+                    for k in 0..<2 {
+                        assertClose(g[k].scalars, doubles(viaIm2col[k]), tol: 1e-5, "gradient \(k) of \(xs) → \(o), \(lanes) lanes, \(workers) cores")
+                    }
+                    // Each gradient alone (the second-derivative ops ask for one at a time).
+                    let gx = try withDirect(lanes: lanes, workers: workers) { try gradients(of: try x.conv2d(w.detached(), padding: 1), wrt: [x], seed: seedT)[0] }
+                    assertClose(gx.scalars, doubles(viaIm2col[0]), tol: 1e-5, "dx alone, \(xs)")
+                    let gw = try withDirect(lanes: lanes, workers: workers) { try gradients(of: try x.detached().conv2d(w, padding: 1), wrt: [w], seed: seedT)[0] }
+                    assertClose(gw.scalars, doubles(viaIm2col[1]), tol: 1e-5, "dW alone, \(xs)")
+                }
+            }
+        }
+    }
+
+    func testDerivativesAgainstFiniteDifferences() throws {
+        for lanes in widths {
+            try withDirect(lanes: lanes) {
+                try checkDerivatives("direct conv∘tanh∘conv, \(lanes) lanes",
+                                     [sample([2, 2, 5, 6], seed: 3500), sample([3, 2, 3, 3], seed: 3501, low: -0.5, high: 0.5),
+                                      sample([2, 3, 3, 3], seed: 3502, low: -0.5, high: 0.5)]) { v in
+                    try (try (try v[0].conv2d(v[1], padding: 1)).tanh()).conv2d(v[2], padding: 1)
+                }
+            }
+        }
+    }
+
+    func testWhichLayersTakeTheDirectKernels() throws {
+        func direct(_ xs: [Int], _ o: Int, stride: Int = 1, padding: Int = 1, k: Int = 3) throws -> Bool {
+            let gm = try ConvGeometry(input: xs, weight: [o, xs[1], k, k], stride: stride, padding: padding)
+            return DirectConv.lanes > 0 && DirectConv.applies(gm)
+        }
+        XCTAssertTrue(try direct([128, 16, 28, 28], 16))       // ResNet-18 w16, layer 1
+        XCTAssertTrue(try direct([128, 32, 14, 14], 32))       // layer 2
+        XCTAssertTrue(try direct([128, 1, 28, 28], 16))        // the stem
+        XCTAssertFalse(try direct([128, 64, 7, 7], 64))        // narrow planes: im2col
+        XCTAssertFalse(try direct([128, 128, 16, 16], 128))    // wide layers: im2col
+        XCTAssertFalse(try direct([128, 16, 28, 28], 32, stride: 2))
+        XCTAssertFalse(try direct([128, 16, 28, 28], 16, padding: 0))
+        XCTAssertFalse(try direct([128, 16, 28, 28], 16, padding: 0, k: 1))
+    }
+}
