@@ -205,6 +205,8 @@ func want(_ name: String) -> Bool {
 var report: [String: Any] = ["machine": machine()]
 if let n = ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_THREADS"].flatMap(Int.init), n >= 1 { Parallelism.workers = n }
 if let n = ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_GRAIN"].flatMap(Int.init), n >= 1 { Parallelism.grain = n }
+// LOSSCAPE_BENCH_DIRECT=0: every convolution through im2col + sgemm (to compare with the direct kernels).
+if ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_DIRECT"] == "0" { DirectConv.enabled = false }
 do {
     for a in arguments where a.hasPrefix("profile:") { report["profile"] = try profileTraining(String(a.dropFirst(8))) }
     var sgemmRate: Double? = nil

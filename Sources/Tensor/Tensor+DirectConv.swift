@@ -5,16 +5,18 @@
 import CKernels
 import Dispatch
 
-enum DirectConv {
+public enum DirectConv {
     /// 8 (AVX-512), 4 (AVX2 + FMA) or 0 (neither: every convolution takes im2col). Settable for tests.
     nonisolated(unsafe) static var lanes = Int(lc_conv3x3_lanes())
+    /// Off: every convolution takes im2col + sgemm (benchmarks compare the two paths).
+    nonisolated(unsafe) public static var enabled = true
     /// Narrower planes waste too much of each row's two dropped columns (7×7: 9 computed for 7);
     /// wider layers' products run near sgemm's rate in OpenBLAS. Settable for tests.
     nonisolated(unsafe) static var minWidth = 12
     nonisolated(unsafe) static var maxChannels = 64
 
     static func applies(_ gm: ConvGeometry) -> Bool {
-        lanes > 0 && gm.kh == 3 && gm.kw == 3 && gm.stride == 1 && gm.padding == 1
+        enabled && lanes > 0 && gm.kh == 3 && gm.kw == 3 && gm.stride == 1 && gm.padding == 1
             && gm.w >= minWidth && gm.c <= maxChannels && gm.o <= maxChannels
     }
 
