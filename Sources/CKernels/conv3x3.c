@@ -16,13 +16,15 @@ int lc_conv3x3_lanes(void) {
     return 0;
 }
 
-int lc_conv3x3_tile(int lanes) { return lanes == 8 ? 48 : 24; }
-
 static long round_up(long n, long m) { return (n + m - 1) / m * m; }
 
+// Output pixels per tile of the forward kernels (forward8: 3 × 16, forward4: 3 × 8).
+static int tile(int lanes) { return lanes == 8 ? 48 : 24; }
+
+long lc_conv3x3_rows(int h, int w, int lanes) { return round_up((long)h * (w + 2), tile(lanes)); }
+
 long lc_conv3x3_plane(int h, int w, int lanes) {
-    long wp = w + 2, qpad = round_up((long)h * wp, lc_conv3x3_tile(lanes));
-    return round_up(qpad + 2 * wp + 18, 16);
+    return round_up(lc_conv3x3_rows(h, w, lanes) + 2 * (w + 2) + 18, 16);
 }
 
 void lc_conv3x3_pack(const float *w, float *packed, int oout, int cin, int lanes, int flip) {

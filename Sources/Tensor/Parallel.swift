@@ -22,6 +22,23 @@ func parallelFor(_ n: Int, grain: Int = Parallelism.grain, _ body: (Range<Int>) 
     }
 }
 
+/// The cores a batch of n images is split over: one contiguous share each (`forEachBatchShare`).
+func batchShareWorkers(_ n: Int) -> Int { max(1, min(Parallelism.workers, n)) }
+
+/// Runs body(worker, images) over contiguous shares of 0..<n, one per core (inline on one core).
+/// Each worker index runs once at most, so per-worker buffers need no locks.
+func forEachBatchShare(_ n: Int, _ body: (Int, Range<Int>) -> Void) {
+    let workers = batchShareWorkers(n), share = (n + workers - 1) / workers
+    if workers == 1 { return body(0, 0..<n) }
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let work = body
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let lo = w * share, hi = min(n, lo + share)
+            if lo < hi { work(w, lo..<hi) }
+        }
+    }
+}
+
 /// How many threads elementwise loops use (the cores, unless set lower, e.g. by `--threads`).
 public enum Parallelism {
     nonisolated(unsafe) public static var workers = max(1, ProcessInfo.processInfo.activeProcessorCount)

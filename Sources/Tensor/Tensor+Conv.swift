@@ -5,7 +5,6 @@
 // each differentiable and their backward rules use only each other, so the second derivatives of
 // a CNN are exact.
 import CBLAS
-import Dispatch
 
 /// Shapes of one convolution.
 struct ConvGeometry {
@@ -37,6 +36,9 @@ struct ConvGeometry {
         ho = hp / stride + 1
         wo = wp / stride + 1
     }
+
+    /// FLOPs of one of the convolution's three products (forward, dx or dW) over the batch.
+    var productFlops: Double { 2 * Double(o * k) * Double(p * n) }
 
     var outputShape: [Int] { [n, o, ho, wo] }
     var inputShape: [Int] { [n, c, h, w] }
@@ -183,11 +185,13 @@ final class ConvScratch {
         self.dw = dw ? Storage(zeros: gm.o * gm.k) : nil
     }
 
-    /// The sum of the scratches' dW shares, shaped `shape`.
-    static func summedWeightGradient(_ scratches: [ConvScratch], shape: [Int]) -> Tensor {
-        let dw = Tensor(storage: scratches[0].dw!, shape: shape)
-        for s in scratches.dropFirst() {
-            let a = dw.ptr, b = s.dw!.ptr
+    /// The sum of the cores' dW shares (each at least as long as `shape`; longer ones are read
+    /// up to its size), shaped `shape`.
+    static func summedWeightGradient(_ shares: [Storage], shape: [Int]) -> Tensor {
+        let dw = Tensor(uninitializedShape: shape), a = dw.ptr
+        a.update(from: shares[0].ptr, count: dw.count)
+        for s in shares.dropFirst() {
+            let b = s.ptr
             for i in 0..<dw.count { a[i] += b[i] }
         }
         return dw
@@ -204,30 +208,20 @@ enum ConvKernels {
     /// load). Each core's `sgemm` is uncounted; callers count the FLOPs. Returns the scratches.
     static func sweep(_ gm: ConvGeometry, dx: Bool, dw: Bool, groupedInput: Bool = false,
                       _ body: (Int, Int, ConvScratch) -> Void) -> [ConvScratch] {
-        let workers = Swift.max(1, Swift.min(Parallelism.workers, gm.n))
-        let share = (gm.n + workers - 1) / workers
-        let g = Swift.min(gm.group, share)
+        let workers = batchShareWorkers(gm.n)
+        let g = Swift.min(gm.group, (gm.n + workers - 1) / workers)
         let scratches = (0..<workers).map { _ in ConvScratch(gm, g: g, dx: dx, dw: dw, groupedInput: groupedInput) }
-        func run(_ w: Int) {
-            var first = w * share
-            let end = Swift.min(gm.n, first + share)
-            while first < end {
-                let cnt = Swift.min(g, end - first)
+        let saved = openblas_get_num_threads()
+        if workers > 1 { openblas_set_num_threads(1) }
+        forEachBatchShare(gm.n) { w, images in
+            var first = images.lowerBound
+            while first < images.upperBound {
+                let cnt = Swift.min(g, images.upperBound - first)
                 body(first, cnt, scratches[w])
                 first += cnt
             }
         }
-        if workers == 1 {
-            run(0)
-        } else {
-            let saved = openblas_get_num_threads()
-            openblas_set_num_threads(1)
-            withoutActuallyEscaping(run) { run in
-                nonisolated(unsafe) let work = run
-                DispatchQueue.concurrentPerform(iterations: workers) { work($0) }
-            }
-            openblas_set_num_threads(saved)
-        }
+        if workers > 1 { openblas_set_num_threads(saved) }
         return scratches
     }
 
@@ -242,7 +236,7 @@ enum ConvKernels {
             }
             return y
         }
-        GemmCounter.flops += 2 * Double(gm.o * gm.k) * Double(gm.p * gm.n)
+        GemmCounter.flops += gm.productFlops
         nonisolated(unsafe) let (xp, wp, yp) = (x.ptr, w.ptr, y.ptr)
         _ = sweep(gm, dx: false, dw: false) { first, cnt, s in
             im2col(ConvSource(xp, s.padded?.ptr, gm, first: first, g: cnt), s.col.ptr, gm, g: cnt)
@@ -279,7 +273,7 @@ enum ConvKernels {
             return (dx, dw)
         }
         let dx = w != nil ? Tensor(uninitializedShape: gm.inputShape) : nil
-        GemmCounter.flops += 2 * Double(gm.o * gm.k) * Double(gm.p * gm.n) * Double((x != nil ? 1 : 0) + (w != nil ? 1 : 0))
+        GemmCounter.flops += gm.productFlops * Double((x != nil ? 1 : 0) + (w != nil ? 1 : 0))
         nonisolated(unsafe) let (gyp, xp, wp, dxp) = (gy.ptr, x?.ptr, w?.ptr, dx?.ptr)
         let scratches = sweep(gm, dx: w != nil, dw: x != nil) { first, cnt, s in
             // A group of one image already is an [O, P] matrix.
@@ -294,7 +288,7 @@ enum ConvKernels {
                 col2im(s.col.ptr, s.accumulator!.ptr, dxp, gm, first: first, g: cnt)
             }
         }
-        return (dx, x != nil ? ConvScratch.summedWeightGradient(scratches, shape: gm.weightShape) : nil)
+        return (dx, x != nil ? ConvScratch.summedWeightGradient(scratches.map { $0.dw! }, shape: gm.weightShape) : nil)
     }
 
     /// Both gradients of a stride-1 convolution from one im2col, that of dY (`flipped` is the
@@ -305,7 +299,7 @@ enum ConvKernels {
     static func bothFromFlipped(_ gy: Tensor, _ x: Tensor, _ w: Tensor, _ fg: ConvGeometry) -> (dx: Tensor?, dw: Tensor?) {
         let wf = w.flippedTransposedKernel()
         let dx = Tensor(uninitializedShape: fg.outputShape)
-        GemmCounter.flops += 4 * Double(fg.o * fg.k) * Double(fg.p * fg.n)
+        GemmCounter.flops += 2 * fg.productFlops
         nonisolated(unsafe) let (gyp, xp, wfp, dxp) = (gy.ptr, x.ptr, wf.ptr, dx.ptr)
         let scratches = sweep(fg, dx: false, dw: true, groupedInput: true) { first, cnt, s in
             im2col(ConvSource(gyp, s.padded?.ptr, fg, first: first, g: cnt), s.col.ptr, fg, g: cnt)
@@ -323,7 +317,7 @@ enum ConvKernels {
             }
         }
         // W̃_dW is [C, O, k, k] flipped; flipping and transposing it again gives dW [O, C, k, k].
-        let flippedDW = ConvScratch.summedWeightGradient(scratches, shape: [fg.o, fg.c, fg.kh, fg.kw])
+        let flippedDW = ConvScratch.summedWeightGradient(scratches.map { $0.dw! }, shape: [fg.o, fg.c, fg.kh, fg.kw])
         return (dx, flippedDW.flippedTransposedKernel())
     }
 }

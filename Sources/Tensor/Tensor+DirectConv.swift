@@ -3,7 +3,6 @@
 // multiplying (ResNet-18 w16 16→16 at 28×28: 39 GFLOP/s a core, the direct kernel 70–85).
 // The batch is split over the cores; each core pads its images into its own zero-bordered planes.
 import CKernels
-import Dispatch
 
 public enum DirectConv {
     /// 8 (AVX-512), 4 (AVX2 + FMA) or 0 (neither: every convolution takes im2col). Settable for tests.
@@ -20,44 +19,31 @@ public enum DirectConv {
             && gm.w >= minWidth && gm.c <= maxChannels && gm.o <= maxChannels
     }
 
-    /// Geometry of the padded planes for h×w images.
-    struct Planes {
-        let h, w, lanes: Int
-        var ps: Int { lc_conv3x3_plane(Int32(h), Int32(w), Int32(lanes)) }
-        var qpad: Int { let t = Int(lc_conv3x3_tile(Int32(lanes))); return (h * (w + 2) + t - 1) / t * t }
-    }
+    /// n rounded up to a multiple of the kernels' channel block.
+    static func lanePadded(_ n: Int) -> Int { (n + lanes - 1) / lanes * lanes }
 
     /// w [oout, cin, 3, 3] (or, flipped, the weight [cin, oout, 3, 3] of the transposed convolution)
     /// packed for the forward kernel.
     static func pack(_ w: Tensor, oout: Int, cin: Int, flip: Bool) -> Storage {
-        let opad = (oout + lanes - 1) / lanes * lanes
-        let packed = Storage(count: opad * cin * 9)
+        let packed = Storage(count: lanePadded(oout) * cin * 9)
         lc_conv3x3_pack(w.ptr, packed.ptr, Int32(oout), Int32(cin), Int32(lanes), flip ? 1 : 0)
         return packed
     }
 
-    /// Runs body(worker, images) over contiguous shares of the batch, one per core.
-    static func split(_ n: Int, _ body: (Int, Range<Int>) -> Void) {
-        let workers = Swift.max(1, Swift.min(Parallelism.workers, n)), share = (n + workers - 1) / workers
-        if workers == 1 { return body(0, 0..<n) }
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let work = body
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let lo = w * share, hi = Swift.min(n, lo + share)
-                if lo < hi { work(w, lo..<hi) }
-            }
-        }
+    /// Floats per padded plane and per output row of the kernels, for the geometry's images.
+    static func planeSizes(_ gm: ConvGeometry) -> (ps: Int, qpad: Int) {
+        let (h, w, l) = (Int32(gm.h), Int32(gm.w), Int32(lanes))
+        return (lc_conv3x3_plane(h, w, l), lc_conv3x3_rows(h, w, l))
     }
 
     static func forward(_ x: Tensor, _ w: Tensor, _ gm: ConvGeometry) -> Tensor {
-        GemmCounter.flops += 2 * Double(gm.o * gm.k) * Double(gm.p * gm.n)
+        GemmCounter.flops += gm.productFlops
         let y = Tensor(uninitializedShape: gm.outputShape)
         let packed = pack(w, oout: gm.o, cin: gm.c, flip: false)
-        let pl = Planes(h: gm.h, w: gm.w, lanes: lanes), lanes = self.lanes
-        let opad = (gm.o + lanes - 1) / lanes * lanes
+        let (lanes, opad) = (self.lanes, lanePadded(gm.o))
+        let (ps, qpad) = planeSizes(gm)
         nonisolated(unsafe) let (xp, yp) = (x.ptr, y.ptr)
-        split(gm.n) { _, images in
-            let (ps, qpad) = (pl.ps, pl.qpad)
+        forEachBatchShare(gm.n) { _, images in
             let planes = Storage(zeros: gm.c * ps), out = Storage(count: opad * qpad)
             for i in images {
                 lc_conv3x3_pad(xp + i * gm.c * gm.h * gm.w, planes.ptr, ps, Int32(gm.c), Int32(gm.h), Int32(gm.w))
@@ -71,18 +57,15 @@ public enum DirectConv {
     /// dx = conv(dY, w̃) with the flipped, transposed kernel, and dW = Σ dY ⋆ x, in one sweep that
     /// pads each image's dY once for both. Pass nil for a gradient that is not wanted.
     static func backward(_ gy: Tensor, _ gm: ConvGeometry, x: Tensor?, w: Tensor?) -> (dx: Tensor?, dw: Tensor?) {
-        let wanted = Double((x != nil ? 1 : 0) + (w != nil ? 1 : 0))
-        GemmCounter.flops += 2 * Double(gm.o * gm.k) * Double(gm.p * gm.n) * wanted
-        let lanes = self.lanes, pl = Planes(h: gm.h, w: gm.w, lanes: lanes)
+        GemmCounter.flops += gm.productFlops * Double((x != nil ? 1 : 0) + (w != nil ? 1 : 0))
         let packed = w.map { pack($0, oout: gm.c, cin: gm.o, flip: true) }
-        let cpad = (gm.c + lanes - 1) / lanes * lanes, opad = (gm.o + lanes - 1) / lanes * lanes
+        let (lanes, cpad, opad) = (self.lanes, lanePadded(gm.c), lanePadded(gm.o))
+        let (ps, qpad) = planeSizes(gm)
         let dx = w != nil ? Tensor(uninitializedShape: gm.inputShape) : nil
-        let workers = Swift.max(1, Swift.min(Parallelism.workers, gm.n))
-        let shares = x != nil ? (0..<workers).map { _ in Storage(zeros: opad * gm.c * 9) } : []
+        let shares = x != nil ? (0..<batchShareWorkers(gm.n)).map { _ in Storage(zeros: opad * gm.c * 9) } : []
         nonisolated(unsafe) let (gyp, xp, dxp) = (gy.ptr, x?.ptr, dx?.ptr)
         let (c, o, h, wd) = (Int32(gm.c), Int32(gm.o), Int32(gm.h), Int32(gm.w))
-        split(gm.n) { worker, images in
-            let (ps, qpad) = (pl.ps, pl.qpad)
+        forEachBatchShare(gm.n) { worker, images in
             let dyPlanes = Storage(zeros: opad * ps)
             let xPlanes = xp != nil ? Storage(zeros: gm.c * ps) : nil
             let out = dxp != nil ? Storage(count: cpad * qpad) : nil
@@ -98,11 +81,7 @@ public enum DirectConv {
                 }
             }
         }
-        guard x != nil else { return (dx, nil) }
-        // The shares' first O rows, summed: [O, C, 3, 3].
-        let dw = Tensor(uninitializedShape: gm.weightShape), rows = gm.o * gm.c * 9
-        dw.ptr.update(from: shares[0].ptr, count: rows)
-        for s in shares.dropFirst() { for j in 0..<rows { dw.ptr[j] += s.ptr[j] } }
-        return (dx, dw)
+        // The shares' first O rows (the padded ones come last), summed: [O, C, 3, 3].
+        return (dx, x != nil ? ConvScratch.summedWeightGradient(shares, shape: gm.weightShape) : nil)
     }
 }

@@ -10,8 +10,8 @@
 
 /// The widest kernels this CPU runs: 8 (AVX-512F), 4 (AVX2 and FMA) or 0 (neither: use im2col).
 int lc_conv3x3_lanes(void);
-/// Output pixels per tile of the forward kernel for `lanes` (its rows are this many apart, rounded up).
-int lc_conv3x3_tile(int lanes);
+/// The forward kernel's output row length qpad for an H×W image: H·Wp rounded up to its tile.
+long lc_conv3x3_rows(int h, int w, int lanes);
 /// The floats a padded plane needs for an H×W image: ps (at least `lc_conv3x3_plane`).
 long lc_conv3x3_plane(int h, int w, int lanes);
 
