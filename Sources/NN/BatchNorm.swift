@@ -47,19 +47,20 @@ public class BatchNorm: Module {
         registerBuffer("num_batches_tracked", numBatchesTracked, dtype: .int64)
     }
 
-    /// Normalizes a [N, C] or [N, C, H, W] input (subclasses accept their own ranks).
-    func normalize(_ x: Tensor) throws -> Tensor {
+    /// Normalizes a [N, C] or [N, C, H, W] input (subclasses accept their own ranks), then adds
+    /// `residual` and rectifies when asked, fused into the same passes when training.
+    func normalize(_ x: Tensor, residual: Tensor? = nil, relu: Bool = false) throws -> Tensor {
         guard x.shape[1] == features else {
             throw NNError(summary, "input \(shapeText(x.shape)) has \(x.shape[1]) channels, expected \(features)")
         }
         guard isTraining else {
             return try x.batchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
-                                   training: false, eps: eps)
+                                   training: false, eps: eps, residual: residual, relu: relu)
         }
         let tracked = try numBatchesTracked.item() + 1
         let factor = momentum ?? 1 / tracked
         let y = try x.batchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
-                                training: true, momentum: factor, eps: eps)
+                                training: true, momentum: factor, eps: eps, residual: residual, relu: relu)
         numBatchesTracked.withUnsafeMutableBufferPointer { $0[0] = tracked }
         return y
     }
@@ -83,6 +84,12 @@ public final class BatchNorm2d: BatchNorm {
     public override func callAsFunction(_ x: Tensor) throws -> Tensor {
         guard x.rank == 4 else { throw NNError(summary, "expected input [N, C, H, W], got \(shapeText(x.shape))") }
         return try normalize(x)
+    }
+
+    /// relu(self(x) + residual) (residual optional), fused: a residual block's epilogue.
+    public func callAsFunction(_ x: Tensor, adding residual: Tensor? = nil, relu: Bool) throws -> Tensor {
+        guard x.rank == 4 else { throw NNError(summary, "expected input [N, C, H, W], got \(shapeText(x.shape))") }
+        return try normalize(x, residual: residual, relu: relu)
     }
 
     public override var summary: String { "BatchNorm2d(\(features)\(optionsText))" }

@@ -41,9 +41,8 @@ public final class BasicBlock: Module {
     }
 
     public override func callAsFunction(_ x: Tensor) throws -> Tensor {
-        var out = try bn1(conv1(x)).relu()
-        out = try bn2(conv2(out))
-        return try (out + shortcut(x)).relu()
+        let out = try bn1(conv1(x), relu: true)
+        return try bn2(conv2(out), adding: shortcut(x), relu: true)
     }
 
     public override func makeBlankCopy() throws -> Module {
@@ -138,7 +137,7 @@ public final class ResNet: Module {
         guard x.rank == 4, x.shape[1] == inChannels else {
             throw NNError(summary, "expected images [N, \(inChannels), H, W], got \(shapeText(x.shape))")
         }
-        var out = try bn1(conv1(x)).relu()
+        var out = try bn1(conv1(x), relu: true)
         for layer in layers { out = try layer(out) }
         return try pool(out)
     }

@@ -53,18 +53,18 @@ enum BatchNormKernels {
         return (mean, variance)
     }
 
-    /// y = x·scale[c] + shift[c].
+    /// y = x·scale[c] + shift[c] (+ residual) (then relu).
     static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ l: ChannelLayout,
-                       scale: [Float], shift: [Float]) {
+                       scale: [Float], shift: [Float], residual: UnsafePointer<Float>? = nil, relu: Bool = false) {
         scale.withUnsafeBufferPointer { sp in
             shift.withUnsafeBufferPointer { hp in
-                nonisolated(unsafe) let (a, b) = (sp.baseAddress!, hp.baseAddress!)
+                nonisolated(unsafe) let (a, b, r) = (sp.baseAddress!, hp.baseAddress!, residual)
                 parallelFor(l.c, grain: l.grain) { channels in
                     for ch in channels {
                         let k = a[ch], d = b[ch]
                         for i in 0..<l.n {
                             let off = (i * l.c + ch) * l.s
-                            vectorAffine(x + off, y + off, l.s, k, d)
+                            vectorAffine(x + off, y + off, l.s, k, d, residual: r.map { $0 + off }, relu: relu)
                         }
                     }
                 }
@@ -72,13 +72,15 @@ enum BatchNormKernels {
         }
     }
 
-    /// Per-channel Σ gy and Σ gy·(x − mean).
+    /// Per-channel Σ g and Σ g·(x − mean), where g is gy, or, given a relu's output `mask`, gy where
+    /// mask > 0 (else 0), which is then also written to `masked`.
     static func gradientSums(_ gy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ l: ChannelLayout,
-                             mean: [Double]) -> (sumG: [Double], sumGX: [Double]) {
+                             mean: [Double], mask: UnsafePointer<Float>? = nil,
+                             masked: UnsafeMutablePointer<Float>? = nil) -> (sumG: [Double], sumGX: [Double]) {
         var sg = [Double](repeating: 0, count: l.c), sgx = [Double](repeating: 0, count: l.c)
         sg.withUnsafeMutableBufferPointer { gp in
             sgx.withUnsafeMutableBufferPointer { xp in
-                nonisolated(unsafe) let (g1, g2) = (gp.baseAddress!, xp.baseAddress!)
+                nonisolated(unsafe) let (g1, g2, m, out) = (gp.baseAddress!, xp.baseAddress!, mask, masked)
                 parallelFor(l.c, grain: l.grain) { channels in
                     for ch in channels {
                         let mu = Float(mean[ch])
@@ -87,7 +89,11 @@ enum BatchNormKernels {
                             var j = 0
                             while j < l.s {
                                 let off = (i * l.c + ch) * l.s + j, len = Swift.min(chunk, l.s - j)
-                                let (fa, fb) = vectorGradientSums(gy + off, x + off, len, mu)
+                                let (fa, fb) = if let m, let out {
+                                    vectorMaskedGradientSums(gy + off, m + off, x + off, out + off, len, mu)
+                                } else {
+                                    vectorGradientSums(gy + off, x + off, len, mu)
+                                }
                                 a += Double(fa); b += Double(fb)
                                 j += len
                             }
@@ -117,8 +123,11 @@ enum BatchNormKernels {
 }
 
 extension Tensor {
-    /// Training-mode batch norm; returns the output and the batch mean and biased variance.
-    func batchNormTraining(weight: Tensor?, bias: Tensor?, eps: Float) -> (Tensor, mean: [Double], variance: [Double]) {
+    /// Training-mode batch norm, then + residual and relu when asked (one pass each way: a residual
+    /// block's epilogue cost two more passes forward and one back as separate ops); returns the
+    /// output and the batch mean and biased variance.
+    func batchNormTraining(weight: Tensor?, bias: Tensor?, eps: Float, residual: Tensor? = nil,
+                           relu: Bool = false) -> (Tensor, mean: [Double], variance: [Double]) {
         let l = ChannelLayout(shape)
         let (mean, variance) = BatchNormKernels.stats(ptr, l)
         let invStd = variance.map { 1 / ($0 + Double(eps)).squareRoot() }
@@ -127,18 +136,25 @@ extension Tensor {
         let scale = (0..<l.c).map { Float(invStd[$0] * w[$0]) }
         let shift = (0..<l.c).map { Float(b[$0] - mean[$0] * invStd[$0] * w[$0]) }
         let out = Tensor(uninitializedShape: shape)
-        BatchNormKernels.affine(ptr, out.ptr, l, scale: scale, shift: shift)
+        BatchNormKernels.affine(ptr, out.ptr, l, scale: scale, shift: shift, residual: residual?.ptr, relu: relu)
+        // relu's mask (out > 0 exactly where its input was): a second handle on the output's
+        // storage, without the graph node (which would hold the closure that holds it).
+        let mask = relu ? Tensor(storage: out.storage, shape: shape) : nil
 
         let x = self
-        let inputs = [x] + [weight, bias].compactMap { $0 }
+        let inputs = [x] + [weight, bias, residual].compactMap { $0 }
         let result = Tensor.result(out, op: "batch_norm", inputs: inputs) { gy, needs in
-            let needW = weight != nil && needs[1], needB = bias != nil && needs[weight != nil ? 2 : 1]
-            var gx: Tensor?, gw: Tensor?, gb: Tensor?
+            let iw = 1, ib = iw + (weight != nil ? 1 : 0), ir = ib + (bias != nil ? 1 : 0)
+            let needW = weight != nil && needs[iw], needB = bias != nil && needs[ib]
+            var g = gy, gx: Tensor?, gw: Tensor?, gb: Tensor?
             if GradMode.isEnabled {
-                (gx, gw, gb) = try x.batchNormTrainingBackwardComposite(gy, weight: weight, eps: eps,
+                if let mask { g = gy.keeping(where: mask) }
+                (gx, gw, gb) = try x.batchNormTrainingBackwardComposite(g, weight: weight, eps: eps,
                                                                          input: needs[0], weight: needW, bias: needB)
             } else {
-                let (sg, sgx) = BatchNormKernels.gradientSums(gy.ptr, x.ptr, l, mean: mean)
+                if mask != nil { g = Tensor(uninitializedShape: x.shape) }
+                let (sg, sgx) = BatchNormKernels.gradientSums(gy.ptr, x.ptr, l, mean: mean, mask: mask?.ptr,
+                                                              masked: mask != nil ? g.ptr : nil)
                 let m = Double(l.perChannel)
                 if needs[0] {
                     var k1 = [Float](repeating: 0, count: l.c), k2 = k1, k3 = k1
@@ -149,13 +165,15 @@ extension Tensor {
                         k3[ch] = Float(-w[ch] * s * sg[ch] / m + w[ch] * s * s * mean[ch] * sumGXhat / m)
                     }
                     let t = Tensor(uninitializedShape: x.shape)
-                    BatchNormKernels.inputGradient(gy.ptr, x.ptr, t.ptr, l, k1: k1, k2: k2, k3: k3)
+                    BatchNormKernels.inputGradient(g.ptr, x.ptr, t.ptr, l, k1: k1, k2: k2, k3: k3)
                     gx = t
                 }
                 if needW { gw = Tensor((0..<l.c).map { Float(sgx[$0] * invStd[$0]) }, shape: [l.c]) }
                 if needB { gb = Tensor(sg.map { Float($0) }, shape: [l.c]) }
             }
-            return [gx] + (weight != nil ? [gw] : []) + (bias != nil ? [gb] : [])
+            // The residual's gradient is the (masked) output gradient itself.
+            let gr: Tensor? = residual != nil && needs[ir] ? g : nil
+            return [gx] + (weight != nil ? [gw] : []) + (bias != nil ? [gb] : []) + (residual != nil ? [gr] : [])
         }
         return (result, mean, variance)
     }

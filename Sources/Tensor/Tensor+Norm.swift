@@ -2,11 +2,13 @@ extension Tensor {
     /// Batch normalization over the channel axis 1 of [N, C] or [N, C, H, W], as PyTorch's
     /// `F.batch_norm`. Training uses the batch's statistics (biased variance) and, when running
     /// buffers are given, updates them in place with `momentum`, the variance unbiased (n/(n − 1)).
-    /// Evaluation uses the running buffers.
+    /// Evaluation uses the running buffers. With `residual` and/or `relu` the result is
+    /// relu(batchNorm(x) + residual), a residual block's epilogue, fused into the same passes.
     ///
     ///     let y = try x.batchNorm(weight: g, bias: b, runningMean: rm, runningVar: rv, training: true)
     public func batchNorm(weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?,
-                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) throws -> Tensor {
+                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5,
+                          residual: Tensor? = nil, relu: Bool = false) throws -> Tensor {
         guard rank == 2 || rank == 4 else {
             throw TensorError("batch_norm", "input must be [N, C] or [N, C, H, W], got \(shapeText(shape))")
         }
@@ -16,13 +18,16 @@ extension Tensor {
                 throw TensorError("batch_norm", "\(name) of shape \(shapeText(t.shape)) for \(c) channels (input \(shapeText(shape)))")
             }
         }
+        if let residual, residual.shape != shape {
+            throw TensorError("batch_norm", "residual of shape \(shapeText(residual.shape)) for input \(shapeText(shape))")
+        }
         let axes = rank == 2 ? [0] : [0, 2, 3]
         let n = axes.reduce(1) { $0 * shape[$1] }
         if training {
             guard n > 1 else {
                 throw TensorError("batch_norm", "expected more than 1 value per channel when training, got input \(shapeText(shape))")
             }
-            let (y, mean, variance) = batchNormTraining(weight: weight, bias: bias, eps: eps)
+            let (y, mean, variance) = batchNormTraining(weight: weight, bias: bias, eps: eps, residual: residual, relu: relu)
             if let runningMean, let runningVar {
                 // PyTorch: running = (1 − momentum)·running + momentum·batch, variance unbiased.
                 let m = Double(momentum), unbias = Double(n) / Double(n - 1)
@@ -41,7 +46,9 @@ extension Tensor {
         let scale = try weight.map { try invStd * $0 } ?? invStd
         let shiftFromMean = try -(runningMean.detached() * scale)
         let shift = try bias.map { try $0 + shiftFromMean } ?? shiftFromMean
-        return try channelAffine(scale: scale, shift: shift)
+        var y = try channelAffine(scale: scale, shift: shift)
+        if let residual { y = try y + residual }
+        return relu ? try y.relu() : y
     }
 
     /// Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1 − p).

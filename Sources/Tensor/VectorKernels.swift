@@ -78,13 +78,47 @@ public typealias Vec = SIMD8<Float>
     return (sa, sb)
 }
 
-/// y[j] = x[j]·k + d over 0..<n.
+/// y[j] = x[j]·k + d over 0..<n, then + r[j] when a residual is given, then max(·, 0) (NaN to 0,
+/// as relu) when `relu`: BatchNorm's map and the residual block's epilogue in one pass.
 @inline(__always) func vectorAffine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
-                                    _ k: Float, _ d: Float) {
+                                    _ k: Float, _ d: Float, residual r: UnsafePointer<Float>? = nil, relu: Bool = false) {
     let kv = Vec(repeating: k), dv = Vec(repeating: d)
     var j = 0
-    while j + 8 <= n { storeVec(loadVec(x + j) * kv + dv, y + j); j += 8 }
-    while j < n { y[j] = x[j] * k + d; j += 1 }
+    // One loop per case: the branches stay out of the vector loop.
+    switch (r, relu) {
+    case (let r?, true):
+        while j + 8 <= n { let v = loadVec(x + j) * kv + dv + loadVec(r + j); storeVec(v.replacing(with: 0, where: .!(v .> 0)), y + j); j += 8 }
+    case (let r?, false):
+        while j + 8 <= n { storeVec(loadVec(x + j) * kv + dv + loadVec(r + j), y + j); j += 8 }
+    case (nil, true):
+        while j + 8 <= n { let v = loadVec(x + j) * kv + dv; storeVec(v.replacing(with: 0, where: .!(v .> 0)), y + j); j += 8 }
+    case (nil, false):
+        while j + 8 <= n { storeVec(loadVec(x + j) * kv + dv, y + j); j += 8 }
+    }
+    while j < n {
+        var v = x[j] * k + d
+        if let r { v += r[j] }
+        y[j] = relu ? (v > 0 ? v : 0) : v
+        j += 1
+    }
+}
+
+/// g[j] where m[j] > 0, else 0, written to out, with (Σ out, Σ out·(x − c)) over 0..<n: relu's
+/// backward and BatchNorm's gradient sums in one pass.
+@inline(__always) func vectorMaskedGradientSums(_ g: UnsafePointer<Float>, _ m: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                                                _ out: UnsafeMutablePointer<Float>, _ n: Int, _ c: Float) -> (Float, Float) {
+    var a = Vec(), b = Vec()
+    let cv = Vec(repeating: c)
+    var j = 0
+    while j + 8 <= n {
+        let g0 = loadVec(g + j).replacing(with: 0, where: loadVec(m + j) .<= 0)
+        storeVec(g0, out + j)
+        a += g0; b += g0 * (loadVec(x + j) - cv)
+        j += 8
+    }
+    var sa = a.sum(), sb = b.sum()
+    while j < n { let g0 = m[j] > 0 ? g[j] : 0; out[j] = g0; sa += g0; sb += g0 * (x[j] - c); j += 1 }
+    return (sa, sb)
 }
 
 /// out[j] = u·g[j] + v·x[j] + w over 0..<n.

@@ -235,6 +235,59 @@ final class BatchNormTests: XCTestCase {
         }
     }
 
+    /// relu(batchNorm(x) + r) fused into BatchNorm's passes against the same three ops written
+    /// separately: values and gradients in x, weight, bias and r, with and without a graph
+    /// being recorded, training and evaluation, each half of the epilogue alone.
+    func testResidualReluEpilogueMatchesSeparateOps() throws {
+        var rng = RandomGenerator(seed: 7)
+        let x = Tensor.randn([6, 3, 4, 5], using: &rng).requiringGrad()
+        let w = (Tensor.rand([3], using: &rng) + 0.5).requiringGrad()
+        let b = Tensor.randn([3], using: &rng).requiringGrad()
+        let r = Tensor.randn([6, 3, 4, 5], using: &rng).requiringGrad()
+        let gy = Tensor.randn([6, 3, 4, 5], using: &rng)
+        for training in [true, false] {
+            let rm = Tensor([0.2, -0.1, 0.3]), rv = Tensor([1.5, 0.5, 2])
+            for (residual, relu) in [(r, true), (nil, true), (r, false)] as [(Tensor?, Bool)] {
+                let what = "training \(training), residual \(residual != nil), relu \(relu)"
+                func bn() throws -> Tensor {
+                    try x.batchNorm(weight: w, bias: b, runningMean: rm, runningVar: rv, training: training)
+                }
+                var separate = try bn()
+                if let residual { separate = try separate + residual }
+                if relu { separate = try separate.relu() }
+                let fused = try x.batchNorm(weight: w, bias: b, runningMean: rm, runningVar: rv, training: training,
+                                            residual: residual, relu: relu)
+                assertAllClose(fused.scalars, doubles(separate), rtol: 1e-6, atol: 1e-6, "\(what): values")
+                XCTAssertGreaterThan(fused.scalars.filter { $0 == 0 }.count, relu ? 100 : -1, "\(what): some rectified")
+                let wrt = [x, w, b] + (residual.map { [$0] } ?? [])
+                for createGraph in [false, true] {
+                    let want = try gradients(of: separate, wrt: wrt, seed: gy, createGraph: createGraph)
+                    let got = try gradients(of: fused, wrt: wrt, seed: gy, createGraph: createGraph)
+                    for (i, (g, e)) in zip(got, want).enumerated() {
+                        assertAllClose(g.scalars, doubles(e), rtol: 1e-5, atol: 1e-5, "\(what), graph \(createGraph): gradient \(i)")
+                    }
+                    XCTAssertEqual(got[0].requiresGrad, createGraph, "\(what): dx differentiable iff recorded")
+                }
+            }
+        }
+    }
+
+    func testResidualReluEpilogueDerivatives() throws {
+        // First and second derivatives by finite differences (the relu's kinks: none of the seeded
+        // pre-activations lies within the step of 0).
+        try checkDerivatives("batch norm + residual + relu", [sample([3, 2, 2, 3], seed: 2012, low: -2, high: 2),
+                                                               sample([2], seed: 2013, low: 0.5, high: 1.5),
+                                                               sample([2], seed: 2014), sample([3, 2, 2, 3], seed: 2015)], h: 1.0 / 512) {
+            try $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: nil, runningVar: nil, training: true,
+                                residual: $0[3], relu: true)
+        }
+        let x = Tensor.zeros([2, 2, 2, 2]), wrong = Tensor.zeros([2, 2, 2, 1])
+        XCTAssertThrowsError(try x.batchNorm(weight: nil, bias: nil, runningMean: nil, runningVar: nil, training: true,
+                                             residual: wrong)) { error in
+            XCTAssertTrue("\(error)".contains("residual of shape [2, 2, 2, 1]"), "\(error)")
+        }
+    }
+
     func testEvalDerivatives() throws {
         let rm = Tensor([0.5, -0.25]), rv = Tensor([2, 0.5])
         try checkDerivatives("batch norm eval", [sample([3, 2, 2, 2], seed: 2009), sample([2], seed: 2010, low: 0.5, high: 1.5), sample([2], seed: 2011)]) {
