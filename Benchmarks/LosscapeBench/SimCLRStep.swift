@@ -7,7 +7,7 @@ import Train
 /// ResNet-18 width 16 (headless) and the 128 → 128 → 128 projection head, NT-Xent (τ 0.5),
 /// backward, Adam. `ms` is the model step on views made beforehand (what PyTorch's side times,
 /// its augmentation running in data-loader workers); `augment_ms` is making the 512 views here.
-func benchSimCLRStep(sgemmRate: Double?) throws -> [String: Any] {
+func benchSimCLRStep() throws -> [String: Any] {
     let encoder = try ResNet.resnet18(inChannels: 1, width: 16, headless: true, seed: 1)
     var rng = RandomGenerator(seed: 2)
     let model = SimCLRModel(encoder: encoder, head: try projectionHead(features: encoder.featureCount, rng: &rng))
@@ -24,10 +24,8 @@ func benchSimCLRStep(sgemmRate: Double?) throws -> [String: Any] {
     try step()
     GemmCounter.flops = 0
     try step()
-    let flops = GemmCounter.flops
-    let t = try median(reps: 7) { try step() }
-    var out: [String: Any] = ["views": "2 x 256, 1x28x28", "ms": round3(t * 1000), "augment_ms": round3(augment * 1000),
-                              "gflop_per_step": round3(flops / 1e9), "gflops": round3(flops / t / 1e9)]
-    if let s = sgemmRate { out["fraction_of_sgemm"] = round3(flops / t / 1e9 / s) }
+    var out = try SgemmProbe().report(reps: 7, flops: GemmCounter.flops, step)
+    out["views"] = "2 x 256, 1x28x28"
+    out["augment_ms"] = round3(augment * 1000)
     return out
 }

@@ -30,6 +30,42 @@ func benchSgemm() throws -> [String: Any] {
     return out
 }
 
+/// The sgemm rate (n = 1024, GFLOP/s) measured between the timed steps of a case: this machine's
+/// speed drifts by ±20 % within a minute (sgemm 1024 read 121–193 GFLOP/s in one quarter hour), so
+/// a step's fraction of sgemm is taken against the rate measured right after it, not minutes
+/// before at the start of the run.
+struct SgemmProbe {
+    let a = Tensor.randn([1024, 1024], seed: 1), b = Tensor.randn([1024, 1024], seed: 2)
+
+    /// GFLOP/s of the median of three products.
+    func rate() throws -> Double {
+        let t = try median(reps: 3, warmup: 0) { _ = try a.matmul(b) }
+        return 2 * pow(1024, 3) / t / 1e9
+    }
+
+    /// Times `reps` runs of `step` (after `warmup`), each followed by a probe; returns the median
+    /// step in seconds, the median probe rate and the median of the per-step fractions
+    /// (flops / step time / probe rate).
+    func timeSteps(reps: Int, flops: Double, warmup: Int = 1, _ step: () throws -> Void) throws
+        -> (seconds: Double, sgemm: Double, fraction: Double) {
+        for _ in 0..<warmup { try step() }
+        var ts: [Double] = [], rates: [Double] = [], fractions: [Double] = []
+        for _ in 0..<reps {
+            let t = try seconds(step), r = try rate()
+            ts.append(t); rates.append(r); fractions.append(flops / t / 1e9 / r)
+        }
+        func med(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+        return (med(ts), med(rates), med(fractions))
+    }
+
+    /// The fields a training-step case reports.
+    func report(reps: Int, flops: Double, _ step: () throws -> Void) throws -> [String: Any] {
+        let (t, sgemm, fraction) = try timeSteps(reps: reps, flops: flops, step)
+        return ["ms": round3(t * 1000), "gflop_per_step": round3(flops / 1e9), "gflops": round3(flops / t / 1e9),
+                "sgemm_gflops_alongside": round3(sgemm), "fraction_of_sgemm": round3(fraction)]
+    }
+}
+
 func benchConv(sgemmRate: Double?) throws -> [String: Any] {
     let (n, c, o, h) = (128, 64, 64, 32)
     let x = Tensor.randn([n, c, h, h], seed: 3).requiringGrad()
@@ -124,7 +160,7 @@ func benchHVP() throws -> [String: Any] {
 }
 
 /// One SGD training step (forward in train mode, mean cross-entropy, backward, update) at batch 128.
-func benchTrainStep(_ name: String, model: Module, input: [Int], reps: Int, sgemmRate: Double?) throws -> [String: Any] {
+func benchTrainStep(_ name: String, model: Module, input: [Int], reps: Int) throws -> [String: Any] {
     let x = Tensor.rand(input, seed: 11)
     var rng = RandomGenerator(seed: 12)
     let labels = (0..<input[0]).map { _ in rng.int(below: 10) }
@@ -137,12 +173,7 @@ func benchTrainStep(_ name: String, model: Module, input: [Int], reps: Int, sgem
     try step()
     GemmCounter.flops = 0
     try step()
-    let flops = GemmCounter.flops
-    let t = try median(reps: reps) { try step() }
-    var out: [String: Any] = ["ms": round3(t * 1000), "gflop_per_step": round3(flops / 1e9),
-                              "gflops": round3(flops / t / 1e9)]
-    if let s = sgemmRate { out["fraction_of_sgemm"] = round3(flops / t / 1e9 / s) }
-    return out
+    return try SgemmProbe().report(reps: reps, flops: GemmCounter.flops, step)
 }
 
 /// The training-step cases by key; `train` runs all, `train:KEY` (e.g. `train:r16_28`) only those named.
@@ -153,11 +184,11 @@ nonisolated(unsafe) let trainCases: [(key: String, name: String, reps: Int, make
     ("r64_32", "resnet18_w64_3x32x32", 5, { (try ResNet.resnet18(inChannels: 3, width: 64, seed: 1), [128, 3, 32, 32]) }),
 ]
 
-func benchTraining(sgemmRate: Double?, only keys: Set<String>) throws -> [String: Any] {
+func benchTraining(only keys: Set<String>) throws -> [String: Any] {
     var out: [String: Any] = ["batch": 128]
     for c in trainCases where keys.isEmpty || keys.contains(c.key) {
         let (model, input) = try c.make()
-        out[c.name] = try benchTrainStep(c.key, model: model, input: input, reps: c.reps, sgemmRate: sgemmRate)
+        out[c.name] = try benchTrainStep(c.key, model: model, input: input, reps: c.reps)
     }
     return out
 }
@@ -221,8 +252,8 @@ do {
     if wanted.contains("lang") { report["lang"] = try benchLanguage() }
     if wanted.contains("results-mlp") { report["results_mlp"] = try resultMLP() }
     if wanted.contains("results-resnet") { report["results_resnet"] = try resultResNet() }
-    if want("train") { report["train_step"] = try benchTraining(sgemmRate: sgemmRate, only: trainKeys) }
-    if want("simclr") { report["simclr_step"] = try benchSimCLRStep(sgemmRate: sgemmRate) }
+    if want("train") { report["train_step"] = try benchTraining(only: trainKeys) }
+    if want("simclr") { report["simclr_step"] = try benchSimCLRStep() }
     if want("measures") { report["measures"] = try benchMeasures() }
 } catch {
     FileHandle.standardError.write("losscape-bench: \(error)\n".data(using: .utf8)!)
