@@ -115,6 +115,31 @@ func benchConvLayers() throws -> [String: Any] {
     return ["batch": 128, "layers": rows]
 }
 
+/// `bnlayers`: training-mode BatchNorm with the residual block's epilogue (+ residual, relu),
+/// forward and backward, at each activation shape of ResNet-18 width 16 on 1×28×28 at batch 128,
+/// with the bytes it moves per second (forward: read x twice for the statistics, x and the
+/// residual once more, write y; backward: read gy, y and x, write the masked gradient; read it and
+/// x, write dx — eleven passes of 4 bytes per element).
+func benchBatchNormLayers() throws -> [String: Any] {
+    var rows: [[String: Any]] = []
+    for (c, h) in [(16, 28), (32, 14), (64, 7), (128, 4)] {
+        let shape = [128, c, h, h]
+        let x = Tensor.randn(shape, seed: 3).requiringGrad(), r = Tensor.randn(shape, seed: 4).requiringGrad()
+        let w = Tensor.ones([c]).requiringGrad(), b = Tensor.zeros([c]).requiringGrad()
+        func forward() throws -> Tensor {
+            try x.batchNorm(weight: w, bias: b, runningMean: nil, runningVar: nil, training: true, residual: r, relu: true)
+        }
+        var y = try forward()
+        let gy = Tensor.randn(shape, seed: 5)
+        let tf = try median(reps: 9) { y = try forward() }
+        let tb = try median(reps: 9) { _ = try gradients(of: y, wrt: [x, w, b, r], seed: gy) }
+        let bytes = 11.0 * 4 * Double(y.count)
+        rows.append(["shape": "\(c)x\(h)x\(h)", "forward_ms": round3(tf * 1000), "backward_ms": round3(tb * 1000),
+                     "gbytes_per_s": round3(bytes / (tf + tb) / 1e9)])
+    }
+    return ["batch": 128, "layers": rows]
+}
+
 /// MLP 784-512-512-10 with ReLU, mean cross-entropy on a batch of 512.
 func benchHVP() throws -> [String: Any] {
     let sizes = [784, 512, 512, 10]
@@ -249,6 +274,7 @@ do {
     if want("conv") { report["conv2d"] = try benchConv(sgemmRate: sgemmRate) }
     if want("hvp") { report["hvp"] = try benchHVP() }
     if wanted.contains("convlayers") { report["conv_layers"] = try benchConvLayers() }
+    if wanted.contains("bnlayers") { report["bn_layers"] = try benchBatchNormLayers() }
     if wanted.contains("lang") { report["lang"] = try benchLanguage() }
     if wanted.contains("results-mlp") { report["results_mlp"] = try resultMLP() }
     if wanted.contains("results-resnet") { report["results_resnet"] = try resultResNet() }

@@ -1,6 +1,7 @@
 // Batch normalization in training mode as one op with fused kernels: statistics in two passes
 // (vector Float sums over chunks of at most 4096 values, Double across chunks), the normalization
-// and affine map in one more, and a first-order backward in two. The composite form (mean,
+// and affine map in one more, and a first-order backward in two, all of a channel's passes back
+// to back while its planes are in cache. The composite form (mean,
 // subtract, square, …) made a ResNet step mostly elementwise traffic. Its vector-Jacobian product
 // has two implementations of the same formula: the fused kernels when no graph is being recorded
 // (plain training), and differentiable ops when it is (createGraph: true), so Hessian-vector
@@ -25,100 +26,133 @@ private let chunk = 4096
     return total
 }
 
+/// Per-channel work (`Channel`), and sweeps that run it over the channels on all cores. The
+/// training sweeps do all of a channel's passes before the next channel, so that its planes (at
+/// batch 128, 400 KB for a 28×28 channel) are read from memory once and then from the core's L2:
+/// statistics and map forward, gradient sums and input gradient backward.
 enum BatchNormKernels {
-    /// Per-channel mean and biased variance (two passes).
-    static func stats(_ x: UnsafePointer<Float>, _ l: ChannelLayout) -> (mean: [Double], variance: [Double]) {
-        var mean = [Double](repeating: 0, count: l.c), variance = [Double](repeating: 0, count: l.c)
+    /// One channel's planes: `at(i)` is the offset of image i's plane.
+    struct Channel {
+        let l: ChannelLayout, ch: Int
+        @inline(__always) func at(_ i: Int) -> Int { (i * l.c + ch) * l.s }
+
+        /// Mean and biased variance (two passes).
+        func stats(_ x: UnsafePointer<Float>) -> (mean: Double, variance: Double) {
+            // The variance from centred values, not E[x²] − mean² (cancellation).
+            var s = 0.0
+            for i in 0..<l.n { s += inChunks(x + at(i), l.s) { vectorSum($0, $1) } }
+            let mu = s / Double(l.perChannel)
+            let muf = Float(mu), shift = mu - Double(muf)
+            var q = 0.0
+            for i in 0..<l.n { q += inChunks(x + at(i), l.s) { vectorCenteredSquares($0, $1, muf) } }
+            // Centred on Float(mu): Σ(x − mu)² = Σ(x − muf)² − n·(mu − muf)².
+            return (mu, Swift.max(0, q / Double(l.perChannel) - shift * shift))
+        }
+
+        /// y = x·k + d (+ residual) (then relu).
+        func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ k: Float, _ d: Float,
+                    residual r: UnsafePointer<Float>?, relu: Bool) {
+            for i in 0..<l.n { vectorAffine(x + at(i), y + at(i), l.s, k, d, residual: r.map { $0 + at(i) }, relu: relu) }
+        }
+
+        /// Σ g and Σ g·(x − mean), where g is gy, or, given a relu's output `mask`, gy where
+        /// mask > 0 (else 0), which is then also written to `masked`.
+        func gradientSums(_ gy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, mean: Double,
+                          mask: UnsafePointer<Float>?, masked: UnsafeMutablePointer<Float>?) -> (sumG: Double, sumGX: Double) {
+            let mu = Float(mean)
+            var a = 0.0, b = 0.0
+            for i in 0..<l.n {
+                var j = 0
+                while j < l.s {
+                    let off = at(i) + j, len = Swift.min(chunk, l.s - j)
+                    let (fa, fb) = if let mask, let masked {
+                        vectorMaskedGradientSums(gy + off, mask + off, x + off, masked + off, len, mu)
+                    } else {
+                        vectorGradientSums(gy + off, x + off, len, mu)
+                    }
+                    a += Double(fa); b += Double(fb)
+                    j += len
+                }
+            }
+            return (a, b)
+        }
+
+        /// gx = k1·g + k2·x + k3 (the closed form of BatchNorm's input gradient).
+        func inputGradient(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>,
+                           _ k1: Float, _ k2: Float, _ k3: Float) {
+            for i in 0..<l.n { vectorLinear2(g + at(i), x + at(i), gx + at(i), l.s, k1, k2, k3) }
+        }
+    }
+
+    /// body(channel) for every channel, split over the cores when the tensor is large.
+    static func eachChannel(_ l: ChannelLayout, _ body: (Channel) -> Void) {
+        parallelFor(l.c, grain: l.grain) { channels in
+            for ch in channels { body(Channel(l: l, ch: ch)) }
+        }
+    }
+
+    /// Training forward: per channel the batch mean and biased variance, then y = x̂·w + b (+ r)
+    /// (then relu) with x̂ = (x − mean)/√(variance + eps). Returns the statistics.
+    static func trainingForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ l: ChannelLayout, eps: Double,
+                                weight: [Double], bias: [Double], residual: UnsafePointer<Float>?,
+                                relu: Bool) -> (mean: [Double], variance: [Double]) {
+        var mean = [Double](repeating: 0, count: l.c), variance = mean
         mean.withUnsafeMutableBufferPointer { mp in
             variance.withUnsafeMutableBufferPointer { vp in
-                nonisolated(unsafe) let (m, v) = (mp.baseAddress!, vp.baseAddress!)
-                parallelFor(l.c, grain: l.grain) { channels in
-                    for ch in channels {
-                        // The variance from centred values, not E[x²] − mean² (cancellation).
-                        var s = 0.0
-                        for i in 0..<l.n { s += inChunks(x + (i * l.c + ch) * l.s, l.s) { vectorSum($0, $1) } }
-                        let mu = s / Double(l.perChannel)
-                        var q = 0.0
-                        let muf = Float(mu), shift = mu - Double(muf)
-                        for i in 0..<l.n {
-                            q += inChunks(x + (i * l.c + ch) * l.s, l.s) { vectorCenteredSquares($0, $1, muf) }
-                        }
-                        m[ch] = mu
-                        // Centred on Float(mu): Σ(x − mu)² = Σ(x − muf)² − n·(mu − muf)².
-                        v[ch] = Swift.max(0, q / Double(l.perChannel) - shift * shift)
-                    }
+                nonisolated(unsafe) let (m, v, r) = (mp.baseAddress!, vp.baseAddress!, residual)
+                eachChannel(l) { c in
+                    let (mu, va) = c.stats(x)
+                    let inv = invStd(va, eps)
+                    c.affine(x, y, Float(inv * weight[c.ch]), Float(bias[c.ch] - mu * inv * weight[c.ch]), residual: r, relu: relu)
+                    m[c.ch] = mu; v[c.ch] = va
                 }
             }
         }
         return (mean, variance)
     }
 
-    /// y = x·scale[c] + shift[c] (+ residual) (then relu).
-    static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ l: ChannelLayout,
-                       scale: [Float], shift: [Float], residual: UnsafePointer<Float>? = nil, relu: Bool = false) {
-        scale.withUnsafeBufferPointer { sp in
-            shift.withUnsafeBufferPointer { hp in
-                nonisolated(unsafe) let (a, b, r) = (sp.baseAddress!, hp.baseAddress!, residual)
-                parallelFor(l.c, grain: l.grain) { channels in
-                    for ch in channels {
-                        let k = a[ch], d = b[ch]
-                        for i in 0..<l.n {
-                            let off = (i * l.c + ch) * l.s
-                            vectorAffine(x + off, y + off, l.s, k, d, residual: r.map { $0 + off }, relu: relu)
-                        }
-                    }
-                }
-            }
-        }
-    }
+    static func invStd(_ variance: Double, _ eps: Double) -> Double { 1 / (variance + eps).squareRoot() }
 
-    /// Per-channel Σ g and Σ g·(x − mean), where g is gy, or, given a relu's output `mask`, gy where
-    /// mask > 0 (else 0), which is then also written to `masked`.
-    static func gradientSums(_ gy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ l: ChannelLayout,
-                             mean: [Double], mask: UnsafePointer<Float>? = nil,
-                             masked: UnsafeMutablePointer<Float>? = nil) -> (sumG: [Double], sumGX: [Double]) {
-        var sg = [Double](repeating: 0, count: l.c), sgx = [Double](repeating: 0, count: l.c)
+    /// Training backward (no graph): per channel Σ g and Σ g·(x − mean), g being gy or, given
+    /// `mask`, gy masked by relu (written to `masked`), then, when `gx` is given, the input
+    /// gradient from them. Returns the sums (the weight and bias gradients are made of them).
+    static func trainingBackward(_ gy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ l: ChannelLayout,
+                                 mean: [Double], invStd: [Double], weight: [Double],
+                                 mask: UnsafePointer<Float>?, masked: UnsafeMutablePointer<Float>?,
+                                 gx: UnsafeMutablePointer<Float>?) -> (sumG: [Double], sumGX: [Double]) {
+        var sg = [Double](repeating: 0, count: l.c), sgx = sg
+        let m = Double(l.perChannel)
         sg.withUnsafeMutableBufferPointer { gp in
             sgx.withUnsafeMutableBufferPointer { xp in
-                nonisolated(unsafe) let (g1, g2, m, out) = (gp.baseAddress!, xp.baseAddress!, mask, masked)
-                parallelFor(l.c, grain: l.grain) { channels in
-                    for ch in channels {
-                        let mu = Float(mean[ch])
-                        var a = 0.0, b = 0.0
-                        for i in 0..<l.n {
-                            var j = 0
-                            while j < l.s {
-                                let off = (i * l.c + ch) * l.s + j, len = Swift.min(chunk, l.s - j)
-                                let (fa, fb) = if let m, let out {
-                                    vectorMaskedGradientSums(gy + off, m + off, x + off, out + off, len, mu)
-                                } else {
-                                    vectorGradientSums(gy + off, x + off, len, mu)
-                                }
-                                a += Double(fa); b += Double(fb)
-                                j += len
-                            }
-                        }
-                        g1[ch] = a; g2[ch] = b
-                    }
+                nonisolated(unsafe) let (g1, g2, mk, out, dx) = (gp.baseAddress!, xp.baseAddress!, mask, masked, gx)
+                eachChannel(l) { c in
+                    let ch = c.ch
+                    let (a, b) = c.gradientSums(gy, x, mean: mean[ch], mask: mk, masked: out)
+                    g1[ch] = a; g2[ch] = b
+                    guard let dx else { return }
+                    let s = invStd[ch], w = weight[ch], sumGXhat = b * s
+                    c.inputGradient(out.map { UnsafePointer($0) } ?? gy, x, dx, Float(w * s), Float(-w * s * s * sumGXhat / m),
+                                    Float(-w * s * a / m + w * s * s * mean[ch] * sumGXhat / m))
                 }
             }
         }
         return (sg, sgx)
     }
 
-    /// gx = k1·gy + k2·x + k3 per channel (the closed form of BatchNorm's input gradient).
-    static func inputGradient(_ gy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>,
-                              _ l: ChannelLayout, k1: [Float], k2: [Float], k3: [Float]) {
-        let (a, b, c) = (k1, k2, k3)
-        parallelFor(l.c, grain: l.grain) { channels in
-            for ch in channels {
-                let u = a[ch], v = b[ch], w = c[ch]
-                for i in 0..<l.n {
-                    let off = (i * l.c + ch) * l.s
-                    vectorLinear2(gy + off, x + off, gx + off, l.s, u, v, w)
-                }
-            }
+    /// y = x·scale[c] + shift[c] (evaluation-mode BatchNorm).
+    static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ l: ChannelLayout,
+                       scale: [Float], shift: [Float]) {
+        eachChannel(l) { c in c.affine(x, y, scale[c.ch], shift[c.ch], residual: nil, relu: false) }
+    }
+
+    /// Per-channel Σ gy and Σ gy·x (the scale gradient of `channelAffine`).
+    static func productSums(_ gy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ l: ChannelLayout) -> [Double] {
+        var sums = [Double](repeating: 0, count: l.c)
+        sums.withUnsafeMutableBufferPointer { sp in
+            nonisolated(unsafe) let out = sp.baseAddress!
+            eachChannel(l) { c in out[c.ch] = c.gradientSums(gy, x, mean: 0, mask: nil, masked: nil).sumGX }
         }
+        return sums
     }
 }
 
@@ -129,14 +163,12 @@ extension Tensor {
     func batchNormTraining(weight: Tensor?, bias: Tensor?, eps: Float, residual: Tensor? = nil,
                            relu: Bool = false) -> (Tensor, mean: [Double], variance: [Double]) {
         let l = ChannelLayout(shape)
-        let (mean, variance) = BatchNormKernels.stats(ptr, l)
-        let invStd = variance.map { 1 / ($0 + Double(eps)).squareRoot() }
         let w = (0..<l.c).map { Double(weight?.ptr[$0] ?? 1) }
         let b = (0..<l.c).map { Double(bias?.ptr[$0] ?? 0) }
-        let scale = (0..<l.c).map { Float(invStd[$0] * w[$0]) }
-        let shift = (0..<l.c).map { Float(b[$0] - mean[$0] * invStd[$0] * w[$0]) }
         let out = Tensor(uninitializedShape: shape)
-        BatchNormKernels.affine(ptr, out.ptr, l, scale: scale, shift: shift, residual: residual?.ptr, relu: relu)
+        let (mean, variance) = BatchNormKernels.trainingForward(ptr, out.ptr, l, eps: Double(eps), weight: w, bias: b,
+                                                                residual: residual?.ptr, relu: relu)
+        let invStd = variance.map { BatchNormKernels.invStd($0, Double(eps)) }
         // relu's mask (out > 0 exactly where its input was): a second handle on the output's
         // storage, without the graph node (which would hold the closure that holds it).
         let mask = relu ? Tensor(storage: out.storage, shape: shape) : nil
@@ -153,21 +185,10 @@ extension Tensor {
                                                                          input: needs[0], weight: needW, bias: needB)
             } else {
                 if mask != nil { g = Tensor(uninitializedShape: x.shape) }
-                let (sg, sgx) = BatchNormKernels.gradientSums(gy.ptr, x.ptr, l, mean: mean, mask: mask?.ptr,
-                                                              masked: mask != nil ? g.ptr : nil)
-                let m = Double(l.perChannel)
-                if needs[0] {
-                    var k1 = [Float](repeating: 0, count: l.c), k2 = k1, k3 = k1
-                    for ch in 0..<l.c {
-                        let s = invStd[ch], sumGXhat = sgx[ch] * s
-                        k1[ch] = Float(w[ch] * s)
-                        k2[ch] = Float(-w[ch] * s * s * sumGXhat / m)
-                        k3[ch] = Float(-w[ch] * s * sg[ch] / m + w[ch] * s * s * mean[ch] * sumGXhat / m)
-                    }
-                    let t = Tensor(uninitializedShape: x.shape)
-                    BatchNormKernels.inputGradient(g.ptr, x.ptr, t.ptr, l, k1: k1, k2: k2, k3: k3)
-                    gx = t
-                }
+                let gx0 = needs[0] ? Tensor(uninitializedShape: x.shape) : nil
+                let (sg, sgx) = BatchNormKernels.trainingBackward(gy.ptr, x.ptr, l, mean: mean, invStd: invStd, weight: w,
+                                                                  mask: mask?.ptr, masked: mask != nil ? g.ptr : nil, gx: gx0?.ptr)
+                gx = gx0
                 if needW { gw = Tensor((0..<l.c).map { Float(sgx[$0] * invStd[$0]) }, shape: [l.c]) }
                 if needB { gb = Tensor(sg.map { Float($0) }, shape: [l.c]) }
             }
@@ -220,8 +241,7 @@ extension Tensor {
                 if GradMode.isEnabled {
                     gs = try (gy * x).sum(axes: axes)
                 } else {
-                    let (_, sums) = BatchNormKernels.gradientSums(gy.ptr, x.ptr, l, mean: [Double](repeating: 0, count: l.c))
-                    gs = Tensor(sums.map { Float($0) }, shape: [l.c])
+                    gs = Tensor(BatchNormKernels.productSums(gy.ptr, x.ptr, l).map { Float($0) }, shape: [l.c])
                 }
             }
             let gb = shift != nil && needs[2] ? try gy.sum(axes: axes) : nil
