@@ -1,5 +1,6 @@
 // losscape-bench: speed of the engine's hot paths, printed as JSON (scripts/bench runs it in release).
 //   losscape-bench [sgemm] [conv] [hvp] [train] [simclr] [measures]     (all when none named)
+//   by name only: convlayers bnlayers lang results-mlp results-resnet train:KEY profile:KEY[:STEPS]
 import Foundation
 import NN
 import Tensor
