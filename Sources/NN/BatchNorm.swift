@@ -81,10 +81,7 @@ public final class BatchNorm2d: BatchNorm {
         try super.init(features, momentum: momentum, eps: eps, kind: "BatchNorm2d")
     }
 
-    public override func callAsFunction(_ x: Tensor) throws -> Tensor {
-        guard x.rank == 4 else { throw NNError(summary, "expected input [N, C, H, W], got \(shapeText(x.shape))") }
-        return try normalize(x)
-    }
+    public override func callAsFunction(_ x: Tensor) throws -> Tensor { try self(x, relu: false) }
 
     /// relu(self(x) + residual) (residual optional), fused: a residual block's epilogue.
     public func callAsFunction(_ x: Tensor, adding residual: Tensor? = nil, relu: Bool) throws -> Tensor {
