@@ -14,9 +14,17 @@ public enum DirectConv {
     nonisolated(unsafe) static var minWidth = 12
     nonisolated(unsafe) static var maxChannels = 64
 
+    /// Stride-2 layers keep im2col below this output width (at 14×14 → 7×7 the kernels computed 96
+    /// pixels per row block for 49, and ran slower than im2col). Settable for tests.
+    nonisolated(unsafe) static var minStridedWidth = 12
+
     static func applies(_ gm: ConvGeometry) -> Bool {
-        enabled && lanes > 0 && gm.kh == 3 && gm.kw == 3 && gm.stride == 1 && gm.padding == 1
-            && gm.w >= minWidth && gm.c <= maxChannels && gm.o <= maxChannels
+        guard enabled, lanes > 0, gm.kh == 3, gm.kw == 3, gm.padding == 1, gm.c <= maxChannels, gm.o <= maxChannels else { return false }
+        switch gm.stride {
+        case 1: return gm.w >= minWidth
+        case 2: return gm.wo >= minStridedWidth
+        default: return false
+        }
     }
 
     /// n rounded up to a multiple of the kernels' channel block.
@@ -37,6 +45,7 @@ public enum DirectConv {
     }
 
     static func forward(_ x: Tensor, _ w: Tensor, _ gm: ConvGeometry) -> Tensor {
+        if gm.stride == 2 { return StridedDirectConv.forward(x, w, gm) }
         GemmCounter.flops += gm.productFlops
         let y = Tensor(uninitializedShape: gm.outputShape)
         let packed = pack(w, oout: gm.o, cin: gm.c, flip: false)
@@ -57,6 +66,7 @@ public enum DirectConv {
     /// dx = conv(dY, w̃) with the flipped, transposed kernel, and dW = Σ dY ⋆ x, in one sweep that
     /// pads each image's dY once for both. Pass nil for a gradient that is not wanted.
     static func backward(_ gy: Tensor, _ gm: ConvGeometry, x: Tensor?, w: Tensor?) -> (dx: Tensor?, dw: Tensor?) {
+        if gm.stride == 2 { return StridedDirectConv.backward(gy, gm, x: x, w: w) }
         GemmCounter.flops += gm.productFlops * Double((x != nil ? 1 : 0) + (w != nil ? 1 : 0))
         let packed = w.map { pack($0, oout: gm.c, cin: gm.o, flip: true) }
         let (lanes, cpad, opad) = (self.lanes, lanePadded(gm.c), lanePadded(gm.o))

@@ -34,4 +34,28 @@ void lc_conv3x3_unpad(const float *out, long qpad, float *y, int o, int h, int w
 /// (so dy + Wp + 1 is it at q with zeros in the dropped columns), o < opad (a multiple of `lanes`).
 void lc_conv3x3_weight_grad(const float *xp, const float *dyp, long ps, float *dw, int cin, int opad, int h, int w, int lanes);
 
+// The same kernels over any 3×3 tap pattern, for stride 2 as well. A tap t reads a channel's
+// input at offs[t] floats from the output pixel's flat index q; channels are `cs` apart.
+
+/// lc_conv3x3_pack over the taps `taps` (indices 0…8 into the 3×3 kernel) only: packed
+/// [Opad/lanes][Cin][ntaps][lanes]; `transposed` ≠ 0 reads w as [Cin][Oout][3][3].
+void lc_conv_taps_pack(const float *w, float *packed, int oout, int cin, int lanes, int transposed,
+                       const int *taps, int ntaps);
+/// out[o][q] = Σ_c Σ_t packed[o][c][t] · xp[c·cs + q + offs[t]] for q < q_end rounded up to the tile.
+void lc_conv_taps_forward(const float *xp, long cs, const long *offs, int ntaps, const float *packed, float *out,
+                          long qpad, long q_end, int cin, int opad, int lanes);
+/// dw[o][c][t] += Σ_q dyq[o·ps + q] · xp[c·cs + q + offs[t]] over the 9 taps, q < q_end rounded up
+/// to the vector width; dyq must be zero at the dropped columns and past q_end.
+void lc_conv_taps_weight_grad(const float *xp, long cs, const long *offs, const float *dyq, long ps, float *dw,
+                              int cin, int opad, long q_end, int lanes);
+
+/// Stride 2: an image's channel ci becomes four phase planes at planes + (4·ci + 2a + b)·pps, each
+/// Wo + 2 wide: plane (a, b) holds x[2u + a − 1][2v + b − 1] at u·(Wo + 2) + v for u ≤ Ho, v ≤ Wo,
+/// so tap (ky, kx) of output pixel (y, x) is plane (ky mod 2, kx mod 2) at (y + ky/2, x + kx/2).
+/// Only positions inside x are written; the planes must start zeroed.
+void lc_conv3x3_phase(const float *x, float *planes, long pps, int c, int h, int w, int ho, int wo);
+/// The inverse gather for dx: dx[ci][i][j] = dp[(2a + b)·phase_stride + ci·qpad + u·(Wo + 2) + v]
+/// with (a, u) = ((i + 1) mod 2, (i + 1)/2) and (b, v) likewise from j.
+void lc_conv3x3_unphase(const float *dp, long phase_stride, long qpad, float *dx, int c, int h, int w, int wo);
+
 #endif
