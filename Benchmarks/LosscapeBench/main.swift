@@ -264,6 +264,11 @@ if let n = ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_THREADS"].flatMap
 if let n = ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_GRAIN"].flatMap(Int.init), n >= 1 { Parallelism.grain = n }
 // LOSSCAPE_BENCH_DIRECT=0: every convolution through im2col + sgemm (to compare with the direct kernels).
 if ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_DIRECT"] == "0" { DirectConv.enabled = false }
+// LOSSCAPE_BENCH_WINOGRAD=0: the layers Winograd's F(2×2, 3×3) takes go through im2col + sgemm instead.
+if ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_WINOGRAD"] == "0" { WinogradConv.enabled = false }
+if let n = ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_DIRECT_MAX_CHANNELS"].flatMap(Int.init) { DirectConv.maxChannels = n }
+if let n = ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_WINOGRAD_MIN_CHANNELS"].flatMap(Int.init) { WinogradConv.minChannels = n }
+if let n = ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_WINOGRAD_BUDGET"].flatMap(Int.init), n >= 1 { WinogradConv.budget = n }
 do {
     for a in arguments where a.hasPrefix("profile:") { report["profile"] = try profileTraining(String(a.dropFirst(8))) }
     var sgemmRate: Double? = nil

@@ -10,10 +10,13 @@
 #define AVX512 __attribute__((target("avx512f,avx2,fma")))
 
 int lc_conv3x3_lanes(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return 8;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 4;
-    return 0;
+    static int lanes = -1;   // the CPU does not change; racing first callers write the same value
+    if (lanes < 0) {
+        __builtin_cpu_init();
+        lanes = __builtin_cpu_supports("avx512f") ? 8
+              : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 4 : 0;
+    }
+    return lanes;
 }
 
 static long round_up(long n, long m) { return (n + m - 1) / m * m; }

@@ -1,5 +1,5 @@
-// conv2d as im2col + one sgemm per group of images (thin 3×3 layers on wide planes take the
-// direct kernels of Tensor+DirectConv.swift instead), for the forward pass and both backward
+// conv2d as im2col + one sgemm per group of images (3×3 layers take Winograd's algorithm or the
+// direct kernels instead, see ConvPath), for the forward pass and both backward
 // passes, with the batch split over the cores (each core its own groups, buffers and
 // single-threaded products). The three ops (conv2d, its input gradient, its weight gradient) are
 // each differentiable and their backward rules use only each other, so the second derivatives of
@@ -198,6 +198,18 @@ final class ConvScratch {
     }
 }
 
+/// Which algorithm runs a convolution: Winograd's F(2×2, 3×3) for 3×3 stride-1 layers of 32+
+/// channels, the direct kernels for thinner 3×3 layers on planes 12+ wide (and stride 2), else
+/// im2col + sgemm. ResNet-18 w16 step: 16→16 at 28×28 direct (Winograd's K = 16 products were
+/// 1.6× slower); 32→32 at 14×14 Winograd (7 ms forward + backward against the direct kernels' 10).
+enum ConvPath {
+    case winograd, direct, im2col
+
+    init(_ gm: ConvGeometry) {
+        self = WinogradConv.applies(gm) ? .winograd : DirectConv.applies(gm) ? .direct : .im2col
+    }
+}
+
 enum ConvKernels {
     /// Runs `body(first, count, scratch)` over the batch in groups of images. With several cores
     /// and an image for each, every core takes a contiguous share of the batch with its own
@@ -208,15 +220,20 @@ enum ConvKernels {
     /// load). Each core's `sgemm` is uncounted; callers count the FLOPs. Returns the scratches.
     static func sweep(_ gm: ConvGeometry, dx: Bool, dw: Bool, groupedInput: Bool = false,
                       _ body: (Int, Int, ConvScratch) -> Void) -> [ConvScratch] {
-        let workers = batchShareWorkers(gm.n)
-        let g = Swift.min(gm.group, (gm.n + workers - 1) / workers)
-        let scratches = (0..<workers).map { _ in ConvScratch(gm, g: g, dx: dx, dw: dw, groupedInput: groupedInput) }
+        let g = Swift.min(gm.group, (gm.n + batchShareWorkers(gm.n) - 1) / batchShareWorkers(gm.n))
+        return groups(gm.n, size: g, scratch: { ConvScratch(gm, g: g, dx: dx, dw: dw, groupedInput: groupedInput) }, body)
+    }
+
+    /// The same over n images in groups of at most `size`, each core with its own `scratch()`.
+    static func groups<S>(_ n: Int, size: Int, scratch: () -> S, _ body: (Int, Int, S) -> Void) -> [S] {
+        let workers = batchShareWorkers(n)
+        let scratches = (0..<workers).map { _ in scratch() }
         let saved = openblas_get_num_threads()
         if workers > 1 { openblas_set_num_threads(1) }
-        forEachBatchShare(gm.n) { w, images in
+        forEachBatchShare(n) { w, images in
             var first = images.lowerBound
             while first < images.upperBound {
-                let cnt = Swift.min(g, images.upperBound - first)
+                let cnt = Swift.min(size, images.upperBound - first)
                 body(first, cnt, scratches[w])
                 first += cnt
             }
@@ -228,7 +245,11 @@ enum ConvKernels {
     /// y = conv(x, w): per group, pad, im2col, one product into the group's [O, g·P] buffer, and
     /// its planes out to y.
     static func forward(_ x: Tensor, _ w: Tensor, _ gm: ConvGeometry) -> Tensor {
-        if DirectConv.applies(gm) { return DirectConv.forward(x, w, gm) }
+        switch ConvPath(gm) {
+        case .winograd: return WinogradConv.forward(x, w, gm)
+        case .direct: return DirectConv.forward(x, w, gm)
+        case .im2col: break
+        }
         let y = Tensor(uninitializedShape: gm.outputShape)
         if gm.isPointwise {
             for img in 0..<gm.n {
@@ -255,7 +276,11 @@ enum ConvKernels {
     /// take `bothFromFlipped` instead). dx needs the weight `w`, dW the input `x`; pass nil for a
     /// gradient that is not wanted.
     static func backward(_ gy: Tensor, _ gm: ConvGeometry, x: Tensor?, w: Tensor?) -> (dx: Tensor?, dw: Tensor?) {
-        if DirectConv.applies(gm) { return DirectConv.backward(gy, gm, x: x, w: w) }
+        switch ConvPath(gm) {
+        case .winograd: return WinogradConv.backward(gy, gm, x: x, w: w)
+        case .direct: return DirectConv.backward(gy, gm, x: x, w: w)
+        case .im2col: break
+        }
         if let w, let flipped = gm.flippedForInputGradient {
             // dx of a stride-1 convolution is the convolution of dY with the flipped, transposed
             // kernel: an im2col product with K = 9·O instead of a K = O product and a col2im scatter.

@@ -12,7 +12,7 @@ public enum DirectConv {
     /// Narrower planes waste too much of each row's two dropped columns (7×7: 9 computed for 7);
     /// wider layers' products run near sgemm's rate in OpenBLAS. Settable for tests.
     nonisolated(unsafe) static var minWidth = 12
-    nonisolated(unsafe) static var maxChannels = 64
+    nonisolated(unsafe) public static var maxChannels = 64
 
     /// Stride-2 layers keep im2col below this output width (at 14×14 → 7×7 the kernels computed 96
     /// pixels per row block for 49, and ran slower than im2col). Settable for tests.

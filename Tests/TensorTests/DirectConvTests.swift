@@ -16,9 +16,9 @@ final class DirectConvTests: XCTestCase {
     var widths: [Int] { DirectConv.lanes == 8 ? [8, 4] : [DirectConv.lanes] }
 
     func withDirect<T>(lanes: Int, minWidth: Int = 1, workers: Int? = nil, _ body: () throws -> T) rethrows -> T {
-        let saved = (DirectConv.lanes, DirectConv.minWidth, DirectConv.minStridedWidth, Parallelism.workers)
-        defer { (DirectConv.lanes, DirectConv.minWidth, DirectConv.minStridedWidth, Parallelism.workers) = saved }
-        (DirectConv.lanes, DirectConv.minWidth, DirectConv.minStridedWidth) = (lanes, minWidth, minWidth)
+        let saved = (DirectConv.lanes, DirectConv.minWidth, DirectConv.minStridedWidth, WinogradConv.enabled, Parallelism.workers)
+        defer { (DirectConv.lanes, DirectConv.minWidth, DirectConv.minStridedWidth, WinogradConv.enabled, Parallelism.workers) = saved }
+        (DirectConv.lanes, DirectConv.minWidth, DirectConv.minStridedWidth, WinogradConv.enabled) = (lanes, minWidth, minWidth, false)
         if let workers { Parallelism.workers = workers }
         return try body()
     }
@@ -83,21 +83,24 @@ final class DirectConvTests: XCTestCase {
         }
     }
 
-    func testWhichLayersTakeTheDirectKernels() throws {
-        func direct(_ xs: [Int], _ o: Int, stride: Int = 1, padding: Int = 1, k: Int = 3) throws -> Bool {
-            let gm = try ConvGeometry(input: xs, weight: [o, xs[1], k, k], stride: stride, padding: padding)
-            return DirectConv.lanes > 0 && DirectConv.applies(gm)
+    func testWhichLayersTakeWhichAlgorithm() throws {
+        XCTAssertGreaterThan(DirectConv.lanes, 0)
+        func path(_ xs: [Int], _ o: Int, stride: Int = 1, padding: Int = 1, k: Int = 3) throws -> ConvPath {
+            ConvPath(try ConvGeometry(input: xs, weight: [o, xs[1], k, k], stride: stride, padding: padding))
         }
-        XCTAssertTrue(try direct([128, 16, 28, 28], 16))       // ResNet-18 w16, layer 1
-        XCTAssertTrue(try direct([128, 32, 14, 14], 32))       // layer 2
-        XCTAssertTrue(try direct([128, 1, 28, 28], 16))        // the stem
-        XCTAssertFalse(try direct([128, 64, 7, 7], 64))        // narrow planes: im2col
-        XCTAssertFalse(try direct([128, 128, 16, 16], 128))    // wide layers: im2col
-        XCTAssertTrue(try direct([128, 16, 28, 28], 32, stride: 2))   // layer 2's first conv
-        XCTAssertFalse(try direct([128, 32, 14, 14], 64, stride: 2))  // layer 3's: a 7-wide output, im2col
-        XCTAssertFalse(try direct([128, 64, 7, 7], 128, stride: 2))   // 4×4 output, 128 channels: im2col
-        XCTAssertFalse(try direct([128, 16, 28, 28], 32, stride: 3))
-        XCTAssertFalse(try direct([128, 16, 28, 28], 16, padding: 0))
-        XCTAssertFalse(try direct([128, 16, 28, 28], 16, padding: 0, k: 1))
+        XCTAssertEqual(try path([128, 1, 28, 28], 16), .direct)               // ResNet-18 w16: the stem
+        XCTAssertEqual(try path([128, 16, 28, 28], 16), .direct)              // layer 1
+        XCTAssertEqual(try path([128, 16, 28, 28], 32, stride: 2), .direct)   // layer 2's first conv
+        XCTAssertEqual(try path([128, 32, 14, 14], 32), .winograd)            // layer 2
+        XCTAssertEqual(try path([128, 32, 14, 14], 64, stride: 2), .im2col)   // layer 3's first: a 7-wide output
+        XCTAssertEqual(try path([128, 64, 7, 7], 64), .winograd)              // layer 3
+        XCTAssertEqual(try path([128, 64, 7, 7], 128, stride: 2), .im2col)    // layer 4's first
+        XCTAssertEqual(try path([128, 128, 4, 4], 128), .winograd)            // layer 4
+        XCTAssertEqual(try path([128, 3, 32, 32], 64), .direct)               // w64's stem
+        XCTAssertEqual(try path([128, 256, 8, 8], 256), .winograd)            // w64, layer 3
+        XCTAssertEqual(try path([16, 64, 224, 224], 64), .direct)             // too large a group for Winograd
+        XCTAssertEqual(try path([128, 16, 28, 28], 16, padding: 0), .im2col)
+        XCTAssertEqual(try path([128, 16, 28, 28], 16, padding: 0, k: 1), .im2col)
+        XCTAssertEqual(try path([128, 16, 28, 28], 32, stride: 3), .im2col)
     }
 }

@@ -58,4 +58,27 @@ void lc_conv3x3_phase(const float *x, float *planes, long pps, int c, int h, int
 /// with (a, u) = ((i + 1) mod 2, (i + 1)/2) and (b, v) likewise from j.
 void lc_conv3x3_unphase(const float *dp, long phase_stride, long qpad, float *dx, int c, int h, int w, int wo);
 
+// Winograd F(2×2, 3×3) for 3×3 stride-1 padding-1 convolutions (winograd.c). An H×W image has
+// tiles = ⌈H/2⌉·⌈W/2⌉ tiles of 2×2 output pixels, row-major. A group of n images is padded to gp,
+// a multiple of 16, and has T = tiles·gp columns, image-minor: tile k of image b is column k·gp + b.
+// Transformed tensors are [16][rows][T] (ξ = 4r + k of the 4×4 transform first): V[ξ][C][T] for the
+// input, U[ξ][O][C] for the weight, M[ξ][O][T] for the output, so that M[ξ] = U[ξ]·V[ξ]. `buf` is
+// scratch of lc_wino_scratch(H, W) floats. The tile transforms need AVX2 (lc_conv3x3_lanes() > 0).
+
+/// U = G g Gᵀ for w [O][C][3][3].
+void lc_wino_weight(const float *w, float *u, int o, int c);
+/// dw [O][C][3][3] = Gᵀ dU G (the adjoint of lc_wino_weight), written.
+void lc_wino_weight_adjoint(const float *du, float *dw, int o, int c);
+/// Floats of scratch the tile transforms need for H×W images.
+long lc_wino_scratch(int h, int w);
+/// V[ξ][c][t] = (Bᵀ d B)[ξ] for the n images x [n][C][H][W], d the 4×4 patch of tile t's input (zero
+/// outside the image; padded images are zero); ldv = T.
+void lc_wino_input(const float *x, float *v, long ldv, int n, int c, int h, int w, float *buf);
+/// dx [n][C][H][W] = Σ over the tiles of B dV Bᵀ on their 4×4 patches (the adjoint of lc_wino_input), written.
+void lc_wino_input_adjoint(const float *dv, long ldv, float *dx, int n, int c, int h, int w, float *buf);
+/// y [n][O][H][W] = Aᵀ m A for each tile (its pixels inside the image).
+void lc_wino_output(const float *m, long ldm, float *y, int n, int o, int h, int w, float *buf);
+/// dM[ξ][o][t] = (A dY Aᵀ)[ξ] (the adjoint of lc_wino_output; dY is zero outside the image).
+void lc_wino_output_adjoint(const float *dy, float *dm, long ldm, int n, int o, int h, int w, float *buf);
+
 #endif
