@@ -273,14 +273,15 @@ INLINE void output_adjoint_body(const float *dy, float *dm, long ldm, int n, int
         }
 }
 
-// Each transform compiled for AVX-512 and for AVX2, chosen at run time (the callers need one of
-// them: lc_conv3x3_lanes() > 0).
+// Each transform compiled for AVX-512 and for AVX2, chosen by the caller's `lanes` (8 or 4, as
+// lc_conv3x3_lanes() gives).
 #define DISPATCH(name, params, args)                                   \
     AVX512 static void name##_512 params { name##_body args; }          \
     AVX2 static void name##_256 params { name##_body args; }            \
-    void lc_wino_##name params {                                        \
-        if (lc_conv3x3_lanes() == 8) name##_512 args; else name##_256 args; \
+    void lc_wino_##name(WITH_LANES params) {                            \
+        if (lanes == 8) name##_512 args; else name##_256 args;          \
     }
+#define WITH_LANES(...) __VA_ARGS__, int lanes
 
 DISPATCH(weight, (const float *w, float *u, int o, int c), (w, u, o, c))
 DISPATCH(weight_adjoint, (const float *du, float *dw, int o, int c), (du, dw, o, c))

@@ -39,8 +39,8 @@ public enum WinogradConv {
 
     /// U = G w Gᵀ, [16, O, C].
     static func transformed(_ w: Tensor, _ gm: ConvGeometry) -> Storage {
-        let u = Storage(count: 16 * gm.o * gm.c)
-        lc_wino_weight(w.ptr, u.ptr, Int32(gm.o), Int32(gm.c))
+        let u = Storage(count: 16 * gm.o * gm.c), l = Int32(DirectConv.lanes)
+        lc_wino_weight(w.ptr, u.ptr, Int32(gm.o), Int32(gm.c), l)
         return u
     }
 
@@ -60,16 +60,16 @@ public enum WinogradConv {
         GemmCounter.flops += gm.productFlops
         let y = Tensor(uninitializedShape: gm.outputShape)
         let u = transformed(w, gm), g = groupSize(gm), tl = tiles(gm)
-        let (c, o, h, wd) = (Int32(gm.c), Int32(gm.o), Int32(gm.h), Int32(gm.w))
+        let (c, o, h, wd, l) = (Int32(gm.c), Int32(gm.o), Int32(gm.h), Int32(gm.w), Int32(DirectConv.lanes))
         nonisolated(unsafe) let (xp, yp, up) = (x.ptr, y.ptr, u.ptr)
         _ = ConvKernels.groups(gm.n, size: g, scratch: { Scratch(gm, g: g, dw: false) }) { first, cnt, s in
             let t = lanePadded(cnt) * tl
-            lc_wino_input(xp + first * gm.c * gm.h * gm.w, s.v.ptr, t, Int32(cnt), c, h, wd, s.buf.ptr)
+            lc_wino_input(xp + first * gm.c * gm.h * gm.w, s.v.ptr, t, Int32(cnt), c, h, wd, s.buf.ptr, l)
             for xi in 0..<16 {
                 sgemm(up + xi * gm.o * gm.c, s.v.ptr + xi * gm.c * t, s.m.ptr + xi * gm.o * t,
                       m: gm.o, n: t, k: gm.c, transA: false, transB: false, counted: false)
             }
-            lc_wino_output(s.m.ptr, t, yp + first * gm.o * gm.p, Int32(cnt), o, h, wd, s.buf.ptr)
+            lc_wino_output(s.m.ptr, t, yp + first * gm.o * gm.p, Int32(cnt), o, h, wd, s.buf.ptr, l)
         }
         return y
     }
@@ -80,20 +80,20 @@ public enum WinogradConv {
         GemmCounter.flops += gm.productFlops * Double((x != nil ? 1 : 0) + (w != nil ? 1 : 0))
         let u = w.map { transformed($0, gm) }, g = groupSize(gm), tl = tiles(gm)
         let dx = w != nil ? Tensor(uninitializedShape: gm.inputShape) : nil
-        let (c, o, h, wd) = (Int32(gm.c), Int32(gm.o), Int32(gm.h), Int32(gm.w))
+        let (c, o, h, wd, l) = (Int32(gm.c), Int32(gm.o), Int32(gm.h), Int32(gm.w), Int32(DirectConv.lanes))
         nonisolated(unsafe) let (gyp, xp, dxp, up) = (gy.ptr, x?.ptr, dx?.ptr, u?.ptr)
         let scratches = ConvKernels.groups(gm.n, size: g, scratch: { Scratch(gm, g: g, dw: xp != nil) }) { first, cnt, s in
             let t = lanePadded(cnt) * tl
-            lc_wino_output_adjoint(gyp + first * gm.o * gm.p, s.m.ptr, t, Int32(cnt), o, h, wd, s.buf.ptr)
+            lc_wino_output_adjoint(gyp + first * gm.o * gm.p, s.m.ptr, t, Int32(cnt), o, h, wd, s.buf.ptr, l)
             if let up, let dxp {
                 for xi in 0..<16 {
                     sgemm(up + xi * gm.o * gm.c, s.m.ptr + xi * gm.o * t, s.v.ptr + xi * gm.c * t,
                           m: gm.c, n: t, k: gm.o, transA: true, transB: false, counted: false)
                 }
-                lc_wino_input_adjoint(s.v.ptr, t, dxp + first * gm.c * gm.h * gm.w, Int32(cnt), c, h, wd, s.buf.ptr)
+                lc_wino_input_adjoint(s.v.ptr, t, dxp + first * gm.c * gm.h * gm.w, Int32(cnt), c, h, wd, s.buf.ptr, l)
             }
             if let xp, let du = s.du {
-                lc_wino_input(xp + first * gm.c * gm.h * gm.w, s.v.ptr, t, Int32(cnt), c, h, wd, s.buf.ptr)
+                lc_wino_input(xp + first * gm.c * gm.h * gm.w, s.v.ptr, t, Int32(cnt), c, h, wd, s.buf.ptr, l)
                 for xi in 0..<16 {
                     sgemm(s.m.ptr + xi * gm.o * t, s.v.ptr + xi * gm.c * t, du.ptr + xi * gm.o * gm.c,
                           m: gm.o, n: gm.c, k: t, transA: false, transB: true, beta: 1, counted: false)
@@ -103,7 +103,7 @@ public enum WinogradConv {
         guard x != nil else { return (dx, nil) }
         let du = ConvScratch.summedWeightGradient(scratches.map { $0.du! }, shape: [16, gm.o, gm.c])
         let dw = Tensor(uninitializedShape: gm.weightShape)
-        lc_wino_weight_adjoint(du.ptr, dw.ptr, Int32(gm.o), Int32(gm.c))
+        lc_wino_weight_adjoint(du.ptr, dw.ptr, Int32(gm.o), Int32(gm.c), l)
         return (dx, dw)
     }
 }

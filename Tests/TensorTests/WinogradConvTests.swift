@@ -9,10 +9,13 @@ final class WinogradConvTests: XCTestCase {
         ([2, 3, 4, 4], 5), ([3, 8, 7, 7], 9), ([17, 2, 5, 6], 3), ([1, 4, 1, 3], 2), ([40, 3, 2, 9], 4),
     ]
 
-    func withWinograd<T>(_ on: Bool, budget: Int? = nil, workers: Int? = nil, _ body: () throws -> T) rethrows -> T {
-        let saved = (WinogradConv.enabled, WinogradConv.minChannels, WinogradConv.budget, DirectConv.enabled, Parallelism.workers)
-        defer { (WinogradConv.enabled, WinogradConv.minChannels, WinogradConv.budget, DirectConv.enabled, Parallelism.workers) = saved }
-        (WinogradConv.enabled, WinogradConv.minChannels, DirectConv.enabled) = (on, 1, false)
+    /// The CPU's transform widths (AVX-512 and AVX2 with AVX-512, AVX2 alone without): each is tested.
+    var widths: [Int] { DirectConv.lanes == 8 ? [8, 4] : [DirectConv.lanes] }
+
+    func withWinograd<T>(_ on: Bool, lanes: Int = DirectConv.lanes, budget: Int? = nil, workers: Int? = nil, _ body: () throws -> T) rethrows -> T {
+        let saved = (WinogradConv.enabled, WinogradConv.minChannels, WinogradConv.budget, DirectConv.enabled, DirectConv.lanes, Parallelism.workers)
+        defer { (WinogradConv.enabled, WinogradConv.minChannels, WinogradConv.budget, DirectConv.enabled, DirectConv.lanes, Parallelism.workers) = saved }
+        (WinogradConv.enabled, WinogradConv.minChannels, DirectConv.enabled, DirectConv.lanes) = (on, 1, false, lanes)
         if let budget { WinogradConv.budget = budget }
         if let workers { Parallelism.workers = workers }
         return try body()
@@ -23,13 +26,15 @@ final class WinogradConvTests: XCTestCase {
         for (i, (xs, o)) in configs.enumerated() {
             let x = sample(xs, seed: UInt64(5000 + i)), w = sample([o, xs[1], 3, 3], seed: UInt64(5100 + i))
             let gm = try ConvGeometry(input: xs, weight: w.shape, stride: 1, padding: 1)
-            for workers in [1, 2] {
-                let y = try withWinograd(true, workers: workers) { () throws -> Tensor in
-                    XCTAssertTrue(WinogradConv.applies(gm))
-                    return try x.conv2d(w, padding: 1)
+            for lanes in widths {
+                for workers in [1, 2] {
+                    let y = try withWinograd(true, lanes: lanes, workers: workers) { () throws -> Tensor in
+                        XCTAssertTrue(WinogradConv.applies(gm))
+                        return try x.conv2d(w, padding: 1)
+                    }
+                    let ref = referenceConv(x, w, stride: 1, padding: 1)
+                    assertClose(y, ref.values, shape: ref.shape, tol: 1e-5, "Winograd conv \(xs) → \(o), \(lanes) lanes, \(workers) cores")
                 }
-                let ref = referenceConv(x, w, stride: 1, padding: 1)
-                assertClose(y, ref.values, shape: ref.shape, tol: 1e-5, "Winograd conv \(xs) → \(o), \(workers) cores")
             }
         }
     }
@@ -40,11 +45,11 @@ final class WinogradConvTests: XCTestCase {
             let seedT = sample([xs[0], o, xs[2], xs[3]], seed: UInt64(5400 + i))
             let viaIm2col = try withWinograd(false) { try gradients(of: try x.conv2d(w, padding: 1), wrt: [x, w], seed: seedT) }
             // A budget of one image per group makes batches over 16 span several groups.
-            for (workers, budget) in [(1, nil), (3, nil), (2, 1)] as [(Int, Int?)] {
-                try withWinograd(true, budget: budget, workers: workers) {
+            for (lanes, workers, budget) in widths.flatMap({ l in [(l, 1, nil), (l, 3, nil), (l, 2, 1)] }) as [(Int, Int, Int?)] {
+                try withWinograd(true, lanes: lanes, budget: budget, workers: workers) {
                     let g = try gradients(of: try x.conv2d(w, padding: 1), wrt: [x, w], seed: seedT)
                     for k in 0..<2 {
-                        assertClose(g[k].scalars, doubles(viaIm2col[k]), tol: 1e-5, "gradient \(k) of \(xs) → \(o), \(workers) cores")
+                        assertClose(g[k].scalars, doubles(viaIm2col[k]), tol: 1e-5, "gradient \(k) of \(xs) → \(o), \(lanes) lanes, \(workers) cores")
                     }
                     let gx = try gradients(of: try x.conv2d(w.detached(), padding: 1), wrt: [x], seed: seedT)[0]
                     assertClose(gx.scalars, doubles(viaIm2col[0]), tol: 1e-5, "dx alone, \(xs)")
@@ -56,11 +61,13 @@ final class WinogradConvTests: XCTestCase {
     }
 
     func testDerivativesAgainstFiniteDifferences() throws {
-        try withWinograd(true) {
-            try checkDerivatives("Winograd conv∘tanh∘conv",
-                                 [sample([2, 2, 5, 4], seed: 5500), sample([3, 2, 3, 3], seed: 5501, low: -0.5, high: 0.5),
-                                  sample([2, 3, 3, 3], seed: 5502, low: -0.5, high: 0.5)]) { v in
-                try (try (try v[0].conv2d(v[1], padding: 1)).tanh()).conv2d(v[2], padding: 1)
+        for lanes in widths {
+            try withWinograd(true, lanes: lanes) {
+                try checkDerivatives("Winograd conv∘tanh∘conv, \(lanes) lanes",
+                                     [sample([2, 2, 5, 4], seed: 5500), sample([3, 2, 3, 3], seed: 5501, low: -0.5, high: 0.5),
+                                      sample([2, 3, 3, 3], seed: 5502, low: -0.5, high: 0.5)]) { v in
+                    try (try (try v[0].conv2d(v[1], padding: 1)).tanh()).conv2d(v[2], padding: 1)
+                }
             }
         }
     }

@@ -63,22 +63,29 @@ void lc_conv3x3_unphase(const float *dp, long phase_stride, long qpad, float *dx
 // a multiple of 16, and has T = tiles·gp columns, image-minor: tile k of image b is column k·gp + b.
 // Transformed tensors are [16][rows][T] (ξ = 4r + k of the 4×4 transform first): V[ξ][C][T] for the
 // input, U[ξ][O][C] for the weight, M[ξ][O][T] for the output, so that M[ξ] = U[ξ]·V[ξ]. `buf` is
-// scratch of lc_wino_scratch(H, W) floats. The tile transforms need AVX2 (lc_conv3x3_lanes() > 0).
+// scratch of lc_wino_scratch(H, W) floats. The transforms are compiled for AVX-512 and AVX2: `lanes` is
+// 8 or 4, as lc_conv3x3_lanes() gives for this CPU.
 
 /// U = G g Gᵀ for w [O][C][3][3].
-void lc_wino_weight(const float *w, float *u, int o, int c);
+void lc_wino_weight(const float *w, float *u, int o, int c, int lanes);
 /// dw [O][C][3][3] = Gᵀ dU G (the adjoint of lc_wino_weight), written.
-void lc_wino_weight_adjoint(const float *du, float *dw, int o, int c);
+void lc_wino_weight_adjoint(const float *du, float *dw, int o, int c, int lanes);
 /// Floats of scratch the tile transforms need for H×W images.
 long lc_wino_scratch(int h, int w);
 /// V[ξ][c][t] = (Bᵀ d B)[ξ] for the n images x [n][C][H][W], d the 4×4 patch of tile t's input (zero
 /// outside the image; padded images are zero); ldv = T.
-void lc_wino_input(const float *x, float *v, long ldv, int n, int c, int h, int w, float *buf);
+void lc_wino_input(const float *x, float *v, long ldv, int n, int c, int h, int w, float *buf, int lanes);
 /// dx [n][C][H][W] = Σ over the tiles of B dV Bᵀ on their 4×4 patches (the adjoint of lc_wino_input), written.
-void lc_wino_input_adjoint(const float *dv, long ldv, float *dx, int n, int c, int h, int w, float *buf);
+void lc_wino_input_adjoint(const float *dv, long ldv, float *dx, int n, int c, int h, int w, float *buf, int lanes);
 /// y [n][O][H][W] = Aᵀ m A for each tile (its pixels inside the image).
-void lc_wino_output(const float *m, long ldm, float *y, int n, int o, int h, int w, float *buf);
+void lc_wino_output(const float *m, long ldm, float *y, int n, int o, int h, int w, float *buf, int lanes);
 /// dM[ξ][o][t] = (A dY Aᵀ)[ξ] (the adjoint of lc_wino_output; dY is zero outside the image).
-void lc_wino_output_adjoint(const float *dy, float *dm, long ldm, int n, int o, int h, int w, float *buf);
+void lc_wino_output_adjoint(const float *dy, float *dm, long ldm, int n, int o, int h, int w, float *buf, int lanes);
+
+/// Asks the caches for the `bytes` bytes at p (one prefetch per 64-byte line): for sweeps over
+/// short planes far apart, which the hardware prefetchers pick up too late.
+static inline void lc_prefetch(const void *p, long bytes) {
+    for (long i = 0; i < bytes; i += 64) __builtin_prefetch((const char *)p + i, 0, 3);
+}
 
 #endif
