@@ -1,6 +1,6 @@
 // losscape-bench: speed of the engine's hot paths, printed as JSON (scripts/bench runs it in release).
 //   losscape-bench [sgemm] [conv] [hvp] [train] [simclr] [measures]     (all when none named)
-//   by name only: convlayers bnlayers lang results-mlp results-resnet train:KEY profile:KEY[:STEPS]
+//   by name only: convlayers convlayers32 bnlayers lang results-mlp results-resnet train:KEY profile:KEY[:STEPS]
 import Foundation
 import NN
 import Tensor
@@ -89,15 +89,17 @@ func benchConv(sgemmRate: Double?) throws -> [String: Any] {
     return out
 }
 
-/// `convlayers`: forward and backward (both gradients) of each distinct convolution of ResNet-18
-/// width 16 on 1×28×28 at batch 128, with its rate, to show which shapes run far below sgemm.
-func benchConvLayers() throws -> [String: Any] {
+/// `convlayers` (`convlayers32`): forward and backward (both gradients) of each distinct
+/// convolution of ResNet-18 width 16 on 1×28×28 (3×32×32) at batch 128, with its rate, to show which
+/// shapes run far below sgemm.
+func benchConvLayers(inChannels: Int = 1, size: Int = 28) throws -> [String: Any] {
     // (C, O, H, kernel, stride, padding, count in the network)
+    let (s1, s2, s3) = (size, (size + 1) / 2, (size + 3) / 4)
     let layers: [(Int, Int, Int, Int, Int, Int, Int)] = [
-        (1, 16, 28, 3, 1, 1, 1), (16, 16, 28, 3, 1, 1, 4),
-        (16, 32, 28, 3, 2, 1, 1), (32, 32, 14, 3, 1, 1, 3), (16, 32, 28, 1, 2, 0, 1),
-        (32, 64, 14, 3, 2, 1, 1), (64, 64, 7, 3, 1, 1, 3), (32, 64, 14, 1, 2, 0, 1),
-        (64, 128, 7, 3, 2, 1, 1), (128, 128, 4, 3, 1, 1, 3), (64, 128, 7, 1, 2, 0, 1),
+        (inChannels, 16, s1, 3, 1, 1, 1), (16, 16, s1, 3, 1, 1, 4),
+        (16, 32, s1, 3, 2, 1, 1), (32, 32, s2, 3, 1, 1, 3), (16, 32, s1, 1, 2, 0, 1),
+        (32, 64, s2, 3, 2, 1, 1), (64, 64, s3, 3, 1, 1, 3), (32, 64, s2, 1, 2, 0, 1),
+        (64, 128, s3, 3, 2, 1, 1), (128, 128, (s3 + 1) / 2, 3, 1, 1, 3), (64, 128, s3, 1, 2, 0, 1),
     ]
     var rows: [[String: Any]] = []
     for (c, o, h, k, s, p, count) in layers {
@@ -266,6 +268,7 @@ if let n = ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_GRAIN"].flatMap(I
 if ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_DIRECT"] == "0" { DirectConv.enabled = false }
 // LOSSCAPE_BENCH_WINOGRAD=0: the layers Winograd's F(2×2, 3×3) takes go through im2col + sgemm instead.
 if ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_WINOGRAD"] == "0" { WinogradConv.enabled = false }
+if let n = ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_DIRECT_MIN_STRIDED_WIDTH"].flatMap(Int.init) { DirectConv.minStridedWidth = n }
 if let n = ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_DIRECT_MAX_CHANNELS"].flatMap(Int.init) { DirectConv.maxChannels = n }
 if let n = ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_WINOGRAD_MIN_CHANNELS"].flatMap(Int.init) { WinogradConv.minChannels = n }
 if let n = ProcessInfo.processInfo.environment["LOSSCAPE_BENCH_WINOGRAD_BUDGET"].flatMap(Int.init), n >= 1 { WinogradConv.budget = n }
@@ -280,6 +283,7 @@ do {
     if want("conv") { report["conv2d"] = try benchConv(sgemmRate: sgemmRate) }
     if want("hvp") { report["hvp"] = try benchHVP() }
     if wanted.contains("convlayers") { report["conv_layers"] = try benchConvLayers() }
+    if wanted.contains("convlayers32") { report["conv_layers_3x32x32"] = try benchConvLayers(inChannels: 3, size: 32) }
     if wanted.contains("bnlayers") { report["bn_layers"] = try benchBatchNormLayers() }
     if wanted.contains("lang") { report["lang"] = try benchLanguage() }
     if wanted.contains("results-mlp") { report["results_mlp"] = try resultMLP() }

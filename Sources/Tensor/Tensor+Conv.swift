@@ -125,6 +125,24 @@ func im2col(_ src: ConvSource, _ col: UnsafeMutablePointer<Float>, _ gm: ConvGeo
 func col2im(_ col: UnsafePointer<Float>, _ padded: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
             _ gm: ConvGeometry, first: Int, g: Int) {
     let ld = g * gm.p, (hp, wp, s, wo) = (gm.hp, gm.wp, gm.stride, gm.wo)
+    if gm.padding == 0 && s >= gm.kh && s >= gm.kw {
+        // Windows that do not overlap (the 1×1 stride-2 shortcuts): each pixel of dx receives at
+        // most one value, so it is written in place, with no accumulator to clear and copy out.
+        let images = dx + first * gm.c * gm.h * gm.w
+        images.update(repeating: 0, count: g * gm.c * gm.h * gm.w)
+        for r in 0..<gm.k {
+            let c = r / (gm.kh * gm.kw), ki = (r / gm.kw) % gm.kh, kj = r % gm.kw
+            for img in 0..<g {
+                let plane = images + (img * gm.c + c) * gm.h * gm.w + ki * gm.w + kj
+                let src = col + r * ld + img * gm.p
+                for oy in 0..<gm.ho {
+                    let line = plane + oy * s * gm.w, row = src + oy * wo
+                    for ox in 0..<wo { line[ox * s] = row[ox] }
+                }
+            }
+        }
+        return
+    }
     padded.update(repeating: 0, count: g * gm.c * hp * wp)
     for r in 0..<gm.k {
         let c = r / (gm.kh * gm.kw), ki = (r / gm.kw) % gm.kh, kj = r % gm.kw

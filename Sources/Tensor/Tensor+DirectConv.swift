@@ -16,7 +16,7 @@ public enum DirectConv {
 
     /// Stride-2 layers keep im2col below this output width (at 14×14 → 7×7 the kernels computed 96
     /// pixels per row block for 49, and ran slower than im2col). Settable for tests.
-    nonisolated(unsafe) static var minStridedWidth = 12
+    nonisolated(unsafe) public static var minStridedWidth = 12
 
     static func applies(_ gm: ConvGeometry) -> Bool {
         guard enabled, lanes > 0, gm.kh == 3, gm.kw == 3, gm.padding == 1, gm.c <= maxChannels, gm.o <= maxChannels else { return false }

@@ -39,6 +39,8 @@ final class ConvPoolTests: XCTestCase {
         ([2, 2, 7, 6], [2, 2, 3, 3], 2, 0),
         ([2, 3, 4, 3], [4, 3, 1, 1], 1, 0),   // 1×1 (pointwise path, no im2col)
         ([2, 3, 5, 4], [2, 3, 1, 1], 2, 0),   // 1×1 with stride 2 (im2col path)
+        ([2, 2, 7, 8], [3, 2, 2, 2], 2, 0),   // windows that do not overlap: dx written in place
+        ([1, 2, 7, 7], [2, 2, 2, 3], 3, 0),
         ([1, 2, 4, 5], [3, 2, 2, 3], 1, 1),   // non-square kernel
         ([3, 1, 5, 5], [2, 1, 5, 5], 1, 2),   // kernel as large as the input
         ([1, 2, 2, 1], [2, 2, 1, 6], 1, 3),   // padding wider than the output row
