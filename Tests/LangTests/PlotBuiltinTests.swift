@@ -224,8 +224,8 @@ final class PlotBuiltinTests: XCTestCase {
         let plain = Interpreter()
         plain.plots.onWrite = { [unowned self] in written.append($0) }
         let cwd = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(other)
-        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(other), "cannot enter \(other)")
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(cwd) }
         XCTAssertEqual(try plain.run("plot([1, 2])")?.description, "plot-001.png")
         XCTAssertEqual(try plain.run("plot([1, 2])")?.description, "plot-002.png")
         PlotTestSupport.assertPNG(other + "/plot-002.png", width: 800, height: 500)

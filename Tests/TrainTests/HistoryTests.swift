@@ -6,7 +6,7 @@ final class HistoryTests: XCTestCase {
     func testJSONRoundTripIsBitExact() throws {
         var h = History(columns: ["epoch", "lr", "train_loss", "rag", "rag_epoch"])
         var rng = RandomGenerator(seed: 42)
-        var specials: [Double] = [0.1 + 0.2, 1.0 / 3, 5e-324, -0.0, .infinity, -.infinity, .nan, 1e300, 123456789.125]
+        var specials: [Double] = [0.1 + 0.2, 1.0 / 3, .leastNonzeroMagnitude, -0.0, .infinity, -.infinity, .nan, 1e300, 123456789.125]
         for _ in 0..<50 { specials.append(Double(bitPattern: rng.next() & 0x7FEF_FFFF_FFFF_FFFF)) }
         for (i, x) in specials.enumerated() {
             try h.append(.number(Double(i + 1)), to: "epoch")
