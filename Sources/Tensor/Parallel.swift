@@ -25,10 +25,13 @@ func parallelFor(_ n: Int, grain: Int = Parallelism.grain, _ body: (Range<Int>) 
 /// The cores a batch of n images is split over: one contiguous share each (`forEachBatchShare`).
 func batchShareWorkers(_ n: Int) -> Int { max(1, min(Parallelism.workers, n)) }
 
+/// The images in each core's share of a batch of n (the last share may be smaller).
+func batchShare(_ n: Int) -> Int { (n + batchShareWorkers(n) - 1) / batchShareWorkers(n) }
+
 /// Runs body(worker, images) over contiguous shares of 0..<n, one per core (inline on one core).
 /// Each worker index runs once at most, so per-worker buffers need no locks.
 func forEachBatchShare(_ n: Int, _ body: (Int, Range<Int>) -> Void) {
-    let workers = batchShareWorkers(n), share = (n + workers - 1) / workers
+    let workers = batchShareWorkers(n), share = batchShare(n)
     if workers == 1 { return body(0, 0..<n) }
     withoutActuallyEscaping(body) { body in
         nonisolated(unsafe) let work = body

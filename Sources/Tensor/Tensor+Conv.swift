@@ -238,7 +238,7 @@ enum ConvKernels {
     /// load). Each core's `sgemm` is uncounted; callers count the FLOPs. Returns the scratches.
     static func sweep(_ gm: ConvGeometry, dx: Bool, dw: Bool, groupedInput: Bool = false,
                       _ body: (Int, Int, ConvScratch) -> Void) -> [ConvScratch] {
-        let g = Swift.min(gm.group, (gm.n + batchShareWorkers(gm.n) - 1) / batchShareWorkers(gm.n))
+        let g = Swift.min(gm.group, batchShare(gm.n))
         return groups(gm.n, size: g, scratch: { ConvScratch(gm, g: g, dx: dx, dw: dw, groupedInput: groupedInput) }, body)
     }
 

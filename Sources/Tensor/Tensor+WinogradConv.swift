@@ -1,11 +1,11 @@
 // 3×3 stride-1 padding-1 convolutions by Winograd's F(2×2, 3×3) (CKernels/winograd.c): each 2×2
 // block of output pixels takes 16 products per input channel instead of 36, as 16 sgemm calls
 // between transformed weights U[ξ] [O, C] and transformed input tiles V[ξ] [C, T]. Used for layers
-// of 32 channels and more (ResNet-18 w16's 14×14, 7×7 and 4×4 planes, w64's wide layers), where the products are already near sgemm's rate and only fewer of them helps. The
-// FLOPs counted are still the convolution's (the step's FLOP count does not depend on the
-// algorithm); the products actually run are 4/9 of them for even planes. Both
-// gradients are the adjoints of the same three linear steps, so second derivatives stay exact.
-import CBLAS
+// of 32 channels and more (ResNet-18 w16's 14×14, 7×7 and 4×4 planes, w64's wide layers), where
+// the products already run near sgemm's rate and only fewer of them helps. The FLOPs counted are
+// still the convolution's (the step's FLOP count does not depend on the algorithm); the products
+// actually run are 4/9 of them for even planes. Both gradients are the adjoints of the same three
+// linear steps, so second derivatives stay exact.
 import CKernels
 
 public enum WinogradConv {
@@ -31,8 +31,7 @@ public enum WinogradConv {
     /// the budget, or a core's whole share if that is less.
     static func groupSize(_ gm: ConvGeometry) -> Int {
         let perImage = 16 * tiles(gm) * (gm.c + gm.o)
-        let share = (gm.n + batchShareWorkers(gm.n) - 1) / batchShareWorkers(gm.n)
-        return lanePadded(Swift.min(Swift.max(1, budget / perImage / 16 * 16), share))
+        return lanePadded(Swift.min(Swift.max(1, budget / perImage / 16 * 16), batchShare(gm.n)))
     }
 
     static func lanePadded(_ n: Int) -> Int { (n + 15) / 16 * 16 }
